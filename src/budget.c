@@ -1,0 +1,91 @@
+/*
+ * budget.c
+ *	  Memory accounting against assoc.mining_mem (see budget.h).
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "assoc.h"
+#include "budget.h"
+
+/*
+ * Start accounting; the bound is read from assoc.mining_mem now.
+ */
+void
+budget_init(MemBudget *b, const char *what, const char *hint)
+{
+	b->used = 0;
+	b->peak = 0;
+	b->limit = assoc_mining_mem_bytes();
+	b->what = what;
+	b->hint = hint;
+	b->cxt = CurrentMemoryContext;
+}
+
+void
+budget_charge(MemBudget *b, Size bytes)
+{
+	if (bytes > b->limit || b->used > b->limit - bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs more memory than assoc.mining_mem allows", b->what),
+				 errdetail("The limit is %zu kB; %zu kB were in use and %zu kB more were needed.",
+						   b->limit / 1024, b->used / 1024, (bytes + 1023) / 1024),
+				 b->hint ? errhint("%s", b->hint) : 0));
+	b->used += bytes;
+	if (b->used > b->peak)
+		b->peak = b->used;
+}
+
+void
+budget_release(MemBudget *b, Size bytes)
+{
+	Assert(bytes <= b->used);
+	b->used -= bytes;
+}
+
+void *
+budget_alloc(MemBudget *b, Size size)
+{
+	budget_charge(b, size);
+	return MemoryContextAllocExtended(b->cxt, size, MCXT_ALLOC_HUGE);
+}
+
+void *
+budget_alloc0(MemBudget *b, Size size)
+{
+	budget_charge(b, size);
+	return MemoryContextAllocExtended(b->cxt, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+void *
+budget_realloc(MemBudget *b, void *ptr, Size oldsize, Size newsize)
+{
+	if (ptr == NULL)
+		return budget_alloc(b, newsize);
+	if (newsize > oldsize)
+		budget_charge(b, newsize - oldsize);
+	else
+		budget_release(b, oldsize - newsize);
+	return repalloc_huge(ptr, newsize);
+}
+
+void
+budget_free(MemBudget *b, void *ptr, Size size)
+{
+	if (ptr == NULL)
+		return;
+	budget_release(b, size);
+	pfree(ptr);
+}
+
+Size
+budget_mul(Size n, Size size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("requested memory size overflows")));
+	return n * size;
+}
