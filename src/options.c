@@ -1,0 +1,194 @@
+/*
+ * options.c
+ *	  Reading a jsonb options argument against a table of known keys (see options.h).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "options.h"
+
+static const char *
+json_type_name(enum jbvType t)
+{
+	switch (t)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return "a string";
+		case jbvNumeric:
+			return "a number";
+		case jbvBool:
+			return "a boolean";
+		case jbvArray:
+		case jbvBinary:
+			return "an array or object";
+		default:
+			return "a value";
+	}
+}
+
+static char *
+valid_keys(const OptionSpec *specs, int nspecs)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	for (i = 0; i < nspecs; i++)
+		appendStringInfo(&s, "%s%s", i ? ", " : "", specs[i].name);
+	return s.data;
+}
+
+static void
+bad_type(const char *caller, const char *key, const char *want, enum jbvType got)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" of %s must be %s", key, caller, want),
+			 errdetail("It is %s.", json_type_name(got))));
+}
+
+void
+options_parse(Jsonb *opts, OptionSpec *specs, int nspecs, const char *caller)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			i;
+
+	for (i = 0; i < nspecs; i++)
+		specs[i].present = false;
+	if (opts == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options of %s must be a JSON object", caller),
+				 errhint("Pass e.g. '{\"%s\": ...}'; valid keys: %s.", specs[0].name,
+						 valid_keys(specs, nspecs))));
+
+	it = JsonbIteratorInit(&opts->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+		OptionSpec *spec = NULL;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		for (i = 0; i < nspecs; i++)
+			if (strcmp(specs[i].name, key) == 0)
+				spec = &specs[i];
+		if (spec == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown option \"%s\" for %s", key, caller),
+					 errhint("Valid options: %s.", valid_keys(specs, nspecs))));
+
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		spec->present = true;
+		switch (spec->type)
+		{
+			case OPTION_INT:
+			case OPTION_FLOAT:
+				{
+					double		d;
+
+					if (v.type != jbvNumeric)
+						bad_type(caller, key, "a number", v.type);
+					d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+														   NumericGetDatum(v.val.numeric)));
+					if (spec->type == OPTION_INT && (d != floor(d) || fabs(d) > PG_INT32_MAX))
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("option \"%s\" of %s must be an integer", key, caller),
+								 errdetail("It is %g.", d)));
+					if (spec->min <= spec->max && (isnan(d) || d < spec->min || d > spec->max))
+						ereport(ERROR,
+								(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								 errmsg("option \"%s\" of %s must be between %g and %g", key, caller,
+										spec->min, spec->max),
+								 errdetail("It is %g.", d)));
+					if (spec->type == OPTION_INT)
+						*(int *) spec->dest = (int) d;
+					else
+						*(double *) spec->dest = d;
+					break;
+				}
+			case OPTION_BOOL:
+				if (v.type != jbvBool)
+					bad_type(caller, key, "true or false", v.type);
+				*(bool *) spec->dest = v.val.boolean;
+				break;
+			case OPTION_TEXT:
+				if (v.type != jbvString)
+					bad_type(caller, key, "a string", v.type);
+				*(char **) spec->dest = pnstrdup(v.val.string.val, v.val.string.len);
+				break;
+			case OPTION_JSON:
+				{
+					Jsonb	   *sub = JsonbValueToJsonb(&v);
+
+					*(char **) spec->dest = JsonbToCString(NULL, &sub->root, VARSIZE(sub));
+					break;
+				}
+		}
+	}
+}
+
+char *
+options_to_json(const OptionSpec *specs, int nspecs)
+{
+	StringInfoData s;
+	int			i;
+
+	initStringInfo(&s);
+	appendStringInfoChar(&s, '{');
+	for (i = 0; i < nspecs; i++)
+	{
+		const OptionSpec *o = &specs[i];
+
+		if (i > 0)
+			appendStringInfoString(&s, ", ");
+		escape_json(&s, o->name);
+		appendStringInfoString(&s, ": ");
+		switch (o->type)
+		{
+			case OPTION_INT:
+				appendStringInfo(&s, "%d", *(int *) o->dest);
+				break;
+			case OPTION_FLOAT:
+				{
+					double		d = *(double *) o->dest;
+
+					if (isnan(d) || isinf(d))
+						appendStringInfoString(&s, "null");
+					else
+						appendStringInfo(&s, "%.17g", d);
+					break;
+				}
+			case OPTION_BOOL:
+				appendStringInfoString(&s, *(bool *) o->dest ? "true" : "false");
+				break;
+			case OPTION_TEXT:
+				if (*(char **) o->dest)
+					escape_json(&s, *(char **) o->dest);
+				else
+					appendStringInfoString(&s, "null");
+				break;
+			case OPTION_JSON:
+				appendStringInfoString(&s, *(char **) o->dest ? *(char **) o->dest : "null");
+				break;
+		}
+	}
+	appendStringInfoChar(&s, '}');
+	return s.data;
+}
