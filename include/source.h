@@ -16,7 +16,7 @@ typedef void (*SourceRowFn) (void *arg, TupleTableSlot *slot);
 
 /*
  * Run query, which must be a single read-only SELECT returning exactly natts
- * columns (shape names them for the error message, e.g. "(basket, item)").
+ * columns (shape names them for the error message, e.g. "basket, item").
  * start is called once with the result's descriptor before any row; row for
  * every row, in the executor's memory context (callers reset their own).
  * caller names the SQL function for error context lines.

@@ -161,6 +161,6 @@ read_source_baskets(const char *query, const char *caller, BasketBuilder *b, Mem
 	st.cxt = CurrentMemoryContext;
 	st.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "assoc source row",
 									  ALLOCSET_SMALL_SIZES);
-	source_run(query, 2, "(basket, item)", caller, read_start, read_row, &st);
+	source_run(query, 2, "basket, item", caller, read_start, read_row, &st);
 	MemoryContextDelete(st.rowcxt);
 }

@@ -129,7 +129,7 @@ source_run(const char *query, int natts, const char *shape, const char *caller,
 	if (ps->resultDesc == NULL || ps->resultDesc->natts != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("source query must return exactly %d columns %s", natts, shape),
+				 errmsg("source query must return exactly %d columns (%s)", natts, shape),
 				 errdetail("It returns %d.", ps->resultDesc ? ps->resultDesc->natts : 0),
 				 errhint("Write it as SELECT %s FROM ...", shape)));
 

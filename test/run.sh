@@ -19,6 +19,6 @@ pg_virtualenv -o shared_preload_libraries=pg_cron -o cron.database_name=postgres
     set -e
     status=0
     make -s installcheck || { status=$?; cat regression.diffs 2>/dev/null | head -200; }
-    pg_prove --ext .sql -r test/ --ext .sql || status=$?
+    pg_prove test/*.sql || status=$?
     exit $status
 '
