@@ -154,6 +154,7 @@ typedef struct Miner
 	uint32	   *hcodes;
 	Size	   *voff;			/* vertical layout: baskets of code c */
 	uint32	   *vtids;
+	Size	   *vpos;			/* position of code c in basket vtids[k]'s codes */
 	uint32	   *scratch_cnt;	/* per code, zero between uses */
 	uint32	   *scratch_codes;	/* codes touched */
 	uint64	   *scratch_words;	/* one bit set */
@@ -500,25 +501,12 @@ mine_top(Miner *m)
 		/* pass 1: count the codes after i in the baskets of i */
 		for (k = 0; k < ntids; k++)
 		{
-			uint32		t = tids[k];
-			const uint32 *codes = m->hcodes + m->hoff[t];
-			uint32		nc = (uint32) (m->hoff[t + 1] - m->hoff[t]);
-			uint32		lo = 0,
-						hi = nc;
+			Size		p = m->vpos[m->voff[i] + k] + 1;
+			Size		end = m->hoff[tids[k] + 1];
 
-			/* position of i in the basket, then everything after it */
-			while (lo < hi)
+			for (; p < end; p++)
 			{
-				uint32		mid = lo + (hi - lo) / 2;
-
-				if (codes[mid] < i)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (lo = lo + 1; lo < nc; lo++)
-			{
-				uint32		j = codes[lo];
+				uint32		j = m->hcodes[p];
 
 				if (cnt[j]++ == 0)
 					touched[ntouched++] = j;
@@ -575,15 +563,12 @@ mine_top(Miner *m)
 		for (k = 0; k < ntids; k++)
 		{
 			uint32		t = tids[k];
-			const uint32 *codes = m->hcodes + m->hoff[t];
-			uint32		nc = (uint32) (m->hoff[t + 1] - m->hoff[t]);
-			uint32		p;
+			Size		p = m->vpos[m->voff[i] + k] + 1;
+			Size		end = m->hoff[t + 1];
 
-			for (p = 0; p < nc && codes[p] <= i; p++)
-				;
-			for (; p < nc; p++)
+			for (; p < end; p++)
 			{
-				uint32		ci = cnt[codes[p]];
+				uint32		ci = cnt[m->hcodes[p]];
 
 				if (ci != 0)
 				{
@@ -695,6 +680,7 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 	m.hcodes = budget_alloc(budget, budget_mul(Max(nocc, 1), sizeof(uint32)));
 	m.voff = budget_alloc0(budget, budget_mul((Size) nfreq + 1, sizeof(Size)));
 	m.vtids = budget_alloc(budget, budget_mul(Max(nocc, 1), sizeof(uint32)));
+	m.vpos = budget_alloc(budget, budget_mul(Max(nocc, 1), sizeof(Size)));
 	{
 		Size		h = 0;
 
@@ -739,7 +725,12 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 		Size		k;
 
 		for (k = m.hoff[t]; k < m.hoff[t + 1]; k++)
-			m.vtids[vfill[m.hcodes[k]]++] = t;
+		{
+			Size		v = vfill[m.hcodes[k]]++;
+
+			m.vtids[v] = t;
+			m.vpos[v] = k;
+		}
 	}
 	budget_free(budget, vfill, sizeof(Size) * nfreq);
 
@@ -759,6 +750,7 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 	budget_free(budget, m.hcodes, sizeof(uint32) * Max(nocc, 1));
 	budget_free(budget, m.voff, sizeof(Size) * ((Size) nfreq + 1));
 	budget_free(budget, m.vtids, sizeof(uint32) * Max(nocc, 1));
+	budget_free(budget, m.vpos, sizeof(Size) * Max(nocc, 1));
 	budget_free(budget, m.scratch_cnt, sizeof(uint32) * (Size) nfreq);
 	budget_free(budget, m.scratch_codes, sizeof(uint32) * (Size) nfreq);
 	budget_free(budget, m.scratch_words, sizeof(uint64) * Max(m.nwords, 1));

@@ -49,7 +49,7 @@ typedef struct MiningRun
 	TransDB		db;
 	MinerResult res;
 	uint32	   *code_rank;		/* code -> position in value order */
-	Datum	   *labels;			/* code -> text label */
+	text	  **labels;			/* code -> text label, made on first use */
 	/* output */
 	Tuplestorestate *tupstore;
 	TupleDesc	tupdesc;
@@ -170,16 +170,17 @@ mine(MiningRun *run, const MiningArgs *a)
 	run->db.items = NULL;
 
 	run->code_rank = budget_alloc(&run->budget, sizeof(uint32) * Max(run->res.nfreq, 1));
-	run->labels = budget_alloc0(&run->budget, sizeof(Datum) * Max(run->res.nfreq, 1));
+	run->labels = budget_alloc0(&run->budget, sizeof(text *) * Max(run->res.nfreq, 1));
 	for (c = 0; c < run->res.nfreq; c++)
 		run->code_rank[c] = item_rank[run->res.code_item[c]];
 	return true;
 }
 
-static Datum
+/* The text label of a code, made once and kept for the rest of the call. */
+static text *
 label(MiningRun *run, uint32 code)
 {
-	if (run->labels[code] == (Datum) 0)
+	if (run->labels[code] == NULL)
 	{
 		const Dict *d = &run->b->items;
 		uint32		id = run->res.code_item[code];
@@ -190,42 +191,70 @@ label(MiningRun *run, uint32 code)
 			char		buf[32];
 
 			snprintf(buf, sizeof(buf), INT64_FORMAT, d->ivals[id]);
-			run->labels[code] = PointerGetDatum(cstring_to_text(buf));
+			run->labels[code] = cstring_to_text(buf);
 		}
 		else
 		{
 			uint32		len;
 			const char *p = dict_bytes(d, id, &len);
 
-			run->labels[code] = PointerGetDatum(cstring_to_text_with_len(p, len));
+			run->labels[code] = cstring_to_text_with_len(p, len);
 		}
 		MemoryContextSwitchTo(old);
 	}
 	return run->labels[code];
 }
 
-/* text[] of the labels of codes, in value order (codes is reordered). */
+/*
+ * text[] of the labels of codes, in value order.  Built directly in the
+ * array's on-disk layout (one dimension, no NULLs, 4-byte varlena elements
+ * aligned to int), which is what construct_array would produce.
+ */
 static Datum
-labels_array(MiningRun *run, uint32 *codes, int n, Datum *buf)
+labels_array(MiningRun *run, const uint32 *codes, int n)
 {
+	uint64		keybuf[64];
+	uint64	   *keys = n <= 64 ? keybuf : palloc(sizeof(uint64) * n);
+	Size		size = ARR_OVERHEAD_NONULLS(1);
+	ArrayType  *a;
+	char	   *p;
 	int			i;
 
-	/* insertion sort by value rank: itemsets are short */
-	for (i = 1; i < n; i++)
+	/* sort by value rank (insertion sort: itemsets are short) */
+	for (i = 0; i < n; i++)
 	{
-		uint32		v = codes[i];
+		uint64		key = ((uint64) run->code_rank[codes[i]] << 32) | codes[i];
 		int			j = i;
 
-		while (j > 0 && run->code_rank[codes[j - 1]] > run->code_rank[v])
+		while (j > 0 && keys[j - 1] > key)
 		{
-			codes[j] = codes[j - 1];
+			keys[j] = keys[j - 1];
 			j--;
 		}
-		codes[j] = v;
+		keys[j] = key;
 	}
 	for (i = 0; i < n; i++)
-		buf[i] = label(run, codes[i]);
-	return PointerGetDatum(construct_array(buf, n, TEXTOID, -1, false, TYPALIGN_INT));
+		size += INTALIGN(VARSIZE(label(run, (uint32) keys[i])));
+
+	a = (ArrayType *) palloc(size);
+	SET_VARSIZE(a, size);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = TEXTOID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	p = ARR_DATA_PTR(a);
+	for (i = 0; i < n; i++)
+	{
+		text	   *t = run->labels[(uint32) keys[i]];
+		Size		len = VARSIZE(t);
+
+		memcpy(p, t, len);
+		if (INTALIGN(len) > len)
+			memset(p + len, 0, INTALIGN(len) - len);
+		p += INTALIGN(len);
+	}
+	return PointerGetDatum(a);
 }
 
 static void
@@ -244,8 +273,6 @@ static void
 emit_itemsets(MiningRun *run)
 {
 	const ItemsetStore *s = &run->res.sets;
-	uint32	   *codes = palloc(sizeof(uint32) * Max(run->res.nfreq, 1));
-	Datum	   *buf = palloc(sizeof(Datum) * Max(run->res.nfreq, 1));
 	double		n = (double) run->db.ntrans;
 	uint32		i;
 
@@ -256,8 +283,7 @@ emit_itemsets(MiningRun *run)
 		bool		nulls[3] = {false, false, false};
 		MemoryContext old = MemoryContextSwitchTo(run->rowcxt);
 
-		memcpy(codes, store_items(s, i), sizeof(uint32) * len);
-		values[0] = labels_array(run, codes, len, buf);
+		values[0] = labels_array(run, store_items(s, i), len);
 		values[1] = Int64GetDatum((int64) s->count[i]);
 		values[2] = Float8GetDatum((double) s->count[i] / n);
 		tuplestore_putvalues(run->tupstore, run->tupdesc, values, nulls);
@@ -274,8 +300,6 @@ emit_rule(void *arg, const uint32 *ante, int nante, const uint32 *cons, int ncon
 		  uint32 count_ac, uint32 count_a, uint32 count_c)
 {
 	MiningRun  *run = arg;
-	uint32		codes[256];
-	Datum		buf[256];
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 	RuleMeasures m;
@@ -286,10 +310,8 @@ emit_rule(void *arg, const uint32 *ante, int nante, const uint32 *cons, int ncon
 	rule_measures(run->db.ntrans, count_ac, count_a, count_c, &m);
 
 	old = MemoryContextSwitchTo(run->rowcxt);
-	memcpy(codes, ante, sizeof(uint32) * nante);
-	values[0] = labels_array(run, codes, nante, buf);
-	memcpy(codes, cons, sizeof(uint32) * ncons);
-	values[1] = labels_array(run, codes, ncons, buf);
+	values[0] = labels_array(run, ante, nante);
+	values[1] = labels_array(run, cons, ncons);
 	values[2] = Int64GetDatum((int64) count_ac);
 	values[3] = Float8GetDatum(m.support);
 	values[4] = Float8GetDatum(m.confidence);
