@@ -30,6 +30,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "parser/scansup.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/expandeddatum.h"
@@ -530,11 +531,22 @@ PG_FUNCTION_INFO_V1(baskets_in);
 Datum
 baskets_in(PG_FUNCTION_ARGS)
 {
-	char	   *s = PG_GETARG_CSTRING(0);
-	int			slen = strlen(s);
-	int			maxlen = pg_b64_dec_len(slen);
-	bytea	   *result = palloc(VARHDRSZ + maxlen);
-	int			len = pg_b64_decode(s, slen, VARDATA(result), maxlen);
+	char	   *in = PG_GETARG_CSTRING(0);
+	char	   *s = palloc(strlen(in) + 1);
+	int			slen = 0;
+	int			maxlen;
+	bytea	   *result;
+	int			len;
+	const char *c;
+
+	/* white space is allowed (encode(..., 'base64') breaks lines) */
+	for (c = in; *c; c++)
+		if (!scanner_isspace(*c))
+			s[slen++] = *c;
+	s[slen] = '\0';
+	maxlen = pg_b64_dec_len(slen);
+	result = palloc(VARHDRSZ + maxlen);
+	len = pg_b64_decode(s, slen, VARDATA(result), maxlen);
 
 	if (len < 0)
 		ereport(ERROR,
