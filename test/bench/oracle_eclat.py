@@ -19,7 +19,9 @@ Algorithm (textbook, deliberately unlike assoc's kernel):
   * Rules (with --min-confidence): every frequent itemset X (|X| >= 2) and every
     non-empty proper subset A of X give A => X - A when
     count(X) / count(A) >= min_confidence, decided exactly with Fraction.  Reported
-    for one-item consequents (the arules shape) and for all splits (mlxtend/Weka).
+    for one-item consequents (the arules shape; also per itemset length) and for
+    all splits (mlxtend, Weka Apriori), and for all splits with confidence strictly
+    above min_confidence (what Weka 3.6's FPGrowth keeps).
 
 Output: itemset counts per length (and rule counts), as text or one JSON object.
 """
@@ -124,8 +126,16 @@ def mine(trans, min_count, keep_sets=False):
 
 def count_rules(sets, min_conf):
     """(rules with one-item consequents, rules of every split) with confidence >= min_conf."""
+    r = rule_counts(sets, min_conf)
+    return r["rules_one_consequent"], r["rules_all_splits"]
+
+
+def rule_counts(sets, min_conf):
+    """Rule counts at min_conf: one-item consequents (also per itemset length), every
+    split, and every split with confidence strictly above min_conf (Weka FPGrowth's test)."""
     conf = Fraction(min_conf)
-    one = every = 0
+    one = every = strict = 0
+    one_by_len = Counter()
     for x, cx in sets.items():
         k = len(x)
         if k < 2:
@@ -133,12 +143,16 @@ def count_rules(sets, min_conf):
         items = sorted(x)
         for size in range(1, k):
             for ante in combinations(items, size):
-                ca = sets[frozenset(ante)]
-                if Fraction(cx, ca) >= conf:
+                c = Fraction(cx, sets[frozenset(ante)])
+                if c >= conf:
                     every += 1
+                    strict += c > conf
                     if size == k - 1:
                         one += 1
-    return one, every
+                        one_by_len[k] += 1
+    return {"rules_one_consequent": one,
+            "rules_one_by_len": {str(k): one_by_len[k] for k in sorted(one_by_len)},
+            "rules_all_splits": every, "rules_all_splits_strict": strict}
 
 
 def selftest(rounds=300, seed=7):
@@ -204,10 +218,8 @@ def main():
         "itemsets": sum(by_len.values()),
     }
     if a.min_confidence is not None:
-        one, every = count_rules(sets, a.min_confidence)
         res["min_confidence"] = a.min_confidence
-        res["rules_one_consequent"] = one
-        res["rules_all_splits"] = every
+        res.update(rule_counts(sets, a.min_confidence))
     res["seconds"] = round(time.time() - t0, 3)
     if a.json:
         print(json.dumps(res))
