@@ -11,7 +11,8 @@ run and each in a fresh connection:
   Weka           Apriori and FPGrowth from Debian's weka package (skipped when missing)
 and checks every count against the independent oracle (oracle_eclat.py).
 
-Seconds are the best of --runs runs (server-side clock_timestamp() around the statement,
+Seconds are the best of --runs runs, taken in rounds so that every method of a case sees the
+same spells of load (a run over --repeat-limit seconds is not repeated) (server-side clock_timestamp() around the statement,
 so connection start-up is excluded; for Weka the wall time of the whole JVM from
 /usr/bin/time, i.e. including start-up and reading the ARFF file).  Peak memory is the
 backend's VmHWM read from /proc/self/status in the same fresh connection right after the
@@ -108,18 +109,26 @@ class Runner:
         n, secs, hwm = out.strip().splitlines()[-1].split("|")
         return float(secs), n, int(hwm) if hwm else None
 
-    def best_of(self, query, settings=(), timeout_s=None):
-        best, result, peak = None, None, None
-        for _ in range(self.args.runs):
-            secs, res, hwm = self.timed(query, settings, timeout_s)
-            if secs is None:
-                return None, res, None
-            if result is not None and res != result:
-                self.fail(f"result changed between runs: {result} then {res} for {query}")
-            result = res
-            best = secs if best is None else min(best, secs)
-            peak = hwm if peak is None or (hwm or 0) > peak else peak
-        return best, result, peak
+    def measure(self, specs):
+        """Time every spec --runs times in rounds (each round runs every spec once, so all
+        see the same spells of load on a shared machine); keep the best time, the highest
+        VmHWM.  A spec whose first run takes over --repeat-limit seconds is not repeated."""
+        for sp in specs:
+            sp.update(best=None, result=None, peak=None, error=None, runs=0)
+        for rnd in range(self.args.runs):
+            for sp in specs:
+                if sp["error"] or (rnd > 0 and sp["best"] > self.args.repeat_limit):
+                    continue
+                secs, res, hwm = self.timed(sp["query"], sp["settings"])
+                if secs is None:
+                    sp["error"] = res
+                    continue
+                if sp["result"] is not None and res != sp["result"]:
+                    self.fail(f"result changed between runs: {sp['result']} then {res} for {sp['query']}")
+                sp["result"] = res
+                sp["best"] = secs if sp["best"] is None else min(sp["best"], secs)
+                sp["peak"] = max(sp["peak"] or 0, hwm or 0) or None
+                sp["runs"] += 1
 
     # ---------- Weka ----------
 
@@ -143,6 +152,8 @@ class Runner:
         cp = self.args.weka_jar + ":" + os.path.join(self.args.work, "classes")
         best, res, peak = None, None, None
         for _ in range(self.args.runs):
+            if best is not None and best > self.args.repeat_limit:
+                break
             tf = os.path.join(self.args.work, "time.out")
             cmd = ["/usr/bin/time", "-o", tf, "-f", "%e %M", "timeout", str(self.args.weka_timeout),
                    "java", f"-Xmx{self.args.weka_heap}", "-cp", cp, "WekaMine", algo, arff,
@@ -156,7 +167,8 @@ class Runner:
             with open(tf) as f:
                 secs, kb = f.read().split()[-2:]
             r = json.loads(p.stdout.strip().splitlines()[-1])
-            res = r
+            if best is None or float(secs) < best:
+                res = r
             best = float(secs) if best is None else min(best, float(secs))
             peak = max(peak or 0, int(kb))
         return best, res, peak
@@ -323,20 +335,13 @@ def run_case(r, info, sup, conf, copies, weka_skip):
     o = oracle or {}
     total = o.get("itemsets") if conf is None else o.get("rules_one_consequent")
 
-    def add(method, q, settings=(), check=None, note="", timeout_s=None):
-        secs, res, hwm = r.best_of(f"SELECT ({q}) AS n", list(settings) + cs, timeout_s)
-        row = {"case": label, "method": method, "seconds": secs, "peak_kb": hwm, "note": note}
-        if secs is None:
-            row.update(found="-", check="-", note=(res + ("; " + note if note else "")))
-        else:
-            row["found"] = res
-            row["check"] = check(res) if check else "-"
-        rows.append(row)
-        print(f"  {method:44s} {row['found']:>8} {secs if secs is not None else '-':>10} "
-              f"{row['check']} {row['note']}", flush=True)
-        return row
+    specs = []
 
-    floor = add("floor: array_agg GROUP BY basket",
+    def add(method, q, settings=(), check=None, note=""):
+        specs.append({"method": method, "query": f"SELECT ({q}) AS n",
+                      "settings": list(settings) + cs, "check": check, "note": note})
+
+    add("floor: array_agg GROUP BY basket",
                 f"SELECT count(*) FROM (SELECT basket, array_agg(item) FROM {t} GROUP BY basket) s",
                 note="counts baskets")
     if conf is None:
@@ -403,6 +408,22 @@ def run_case(r, info, sup, conf, copies, weka_skip):
             f"WHERE pc.c * {fr.denominator} >= {fr.numerator} * ic.c",
             check=lambda v: check_eq("SQL pair rules", v, r2, "= oracle (2 items)"),
             note="rules {a} => {b} only")
+
+    r.measure(specs)
+    for sp in specs:
+        row = {"case": label, "method": sp["method"], "seconds": sp["best"], "peak_kb": sp["peak"],
+               "note": sp["note"], "runs": sp["runs"]}
+        if sp["error"]:
+            row.update(seconds=None, peak_kb=None, found="-", check="-",
+                       note=sp["error"] + ("; " + sp["note"] if sp["note"] else ""))
+        else:
+            row["found"] = sp["result"]
+            row["check"] = sp["check"](sp["result"]) if sp["check"] else "-"
+        rows.append(row)
+        print(f"  {row['method']:44s} {row['found']:>8} "
+              f"{'%.3f' % row['seconds'] if row['seconds'] is not None else '-':>8} "
+              f"{row['check']} {row['note']}", flush=True)
+    floor = rows[0]
 
     # Weka
     conf_w = conf or "1.1"
@@ -476,7 +497,9 @@ def main():
     ap.add_argument("--cases", default="all",
                     help="comma-separated data set names or name:support, e.g. chess,retail:0.001; "
                          "retailx10 for the copied table")
-    ap.add_argument("--runs", type=int, default=3, help="runs per measurement; the best is kept")
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement; the best is kept")
+    ap.add_argument("--repeat-limit", type=float, default=10,
+                    help="a measurement whose first run takes longer (s) is not repeated")
     ap.add_argument("--timeout", type=int, default=60, help="statement_timeout of every SQL run, s")
     ap.add_argument("--weka-timeout", type=int, default=60)
     ap.add_argument("--weka-heap", default="4g")
@@ -522,7 +545,8 @@ def main():
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB RAM; "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"settings: {settings}; extra: {args.set or 'none'}")
-    print(f"runs per measurement: {args.runs} (best kept); idle backend VmHWM {idle / 1024:.0f} MB")
+    print(f"runs per measurement: {args.runs}, in rounds (best kept; not repeated beyond "
+          f"{args.repeat_limit:g} s); idle backend VmHWM {idle / 1024:.0f} MB")
     print(f"started {started:%Y-%m-%d %H:%M}", flush=True)
 
     names = sorted({c[0] for c in cases}, key=list(bench_data.DATASETS).index)
