@@ -131,10 +131,11 @@ def count_rules(sets, min_conf):
 
 
 def rule_counts(sets, min_conf):
-    """Rule counts at min_conf: one-item consequents (also per itemset length), every
-    split, and every split with confidence strictly above min_conf (Weka FPGrowth's test)."""
+    """Rule counts at min_conf: one-item consequents (also per itemset length, and how many
+    sit exactly at min_conf), every split, and every split with confidence strictly above
+    min_conf (Weka FPGrowth's test)."""
     conf = Fraction(min_conf)
-    one = every = strict = 0
+    one = every = strict = one_at = 0
     one_by_len = Counter()
     for x, cx in sets.items():
         k = len(x)
@@ -150,8 +151,10 @@ def rule_counts(sets, min_conf):
                     if size == k - 1:
                         one += 1
                         one_by_len[k] += 1
+                        one_at += c == conf
     return {"rules_one_consequent": one,
             "rules_one_by_len": {str(k): one_by_len[k] for k in sorted(one_by_len)},
+            "rules_one_at_min_confidence": one_at,
             "rules_all_splits": every, "rules_all_splits_strict": strict}
 
 
