@@ -65,30 +65,23 @@ def write_copy(baskets, path):
                 f.write(f"{i}\t{copy_escape(it)}\n")
 
 
-def write_sparse_arff(baskets, items, path, relation):
-    idx = {it: k for k, it in enumerate(items)}
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"@relation {relation}\n\n")
-        for it in items:
-            f.write(f"@attribute {arff_quote(it)} {{0,1}}\n")
-        f.write("\n@data\n")
-        for b in baskets:
-            f.write("{" + ",".join(f"{k} 1" for k in sorted(idx[it] for it in b)) + "}\n")
-
-
-def write_dense_arff(baskets, items, path, relation):
+def write_arff(baskets, items, path, relation, dense):
+    """Sparse: {0,1} attributes, rows {index 1, ...}.  Dense: {t} attributes, rows of t / ?."""
     idx = {it: k for k, it in enumerate(items)}
     m = len(items)
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"@relation {relation}\n\n")
         for it in items:
-            f.write(f"@attribute {arff_quote(it)} {{t}}\n")
+            f.write(f"@attribute {arff_quote(it)} {'{t}' if dense else '{0,1}'}\n")
         f.write("\n@data\n")
         for b in baskets:
-            row = ["?"] * m
-            for it in b:
-                row[idx[it]] = "t"
-            f.write(",".join(row) + "\n")
+            if dense:
+                row = ["?"] * m
+                for it in b:
+                    row[idx[it]] = "t"
+                f.write(",".join(row) + "\n")
+            else:
+                f.write("{" + ",".join(f"{k} 1" for k in sorted(idx[it] for it in b)) + "}\n")
 
 
 def prepare(name, data_dir, work_dir):
@@ -114,9 +107,9 @@ def prepare(name, data_dir, work_dir):
     if stale(info["copy"]):
         write_copy(baskets, info["copy"])
     if stale(info["sparse_arff"]):
-        write_sparse_arff(baskets, items, info["sparse_arff"], name)
+        write_arff(baskets, items, info["sparse_arff"], name, dense=False)
     if info["dense_cells"] <= DENSE_CELL_LIMIT:
         info["dense_arff"] = os.path.join(work_dir, f"{name}.dense.arff")
         if stale(info["dense_arff"]):
-            write_dense_arff(baskets, items, info["dense_arff"], name)
+            write_arff(baskets, items, info["dense_arff"], name, dense=True)
     return info

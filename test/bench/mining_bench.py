@@ -286,36 +286,25 @@ def run_case(r, info, sup, conf, copies, weka_skip):
         return desc
 
     pub = PUBLISHED.get((info["name"], sup)) if copies == 1 else None
-    verify = {}
-    # untimed verification: per-length counts against the oracle
+    # untimed verification: counts per itemset length against the oracle and published figures
     if conf is None:
-        got = by_len_sql(r, f"SELECT cardinality(items), count(*) FROM assoc.frequent_itemsets({src}, {sup}) "
-                            "GROUP BY 1 ORDER BY 1", cs)
-        verify["by_len"] = got
-        if oracle is not None:
-            want = {int(k): v for k, v in oracle["by_len"].items()}
-            if got != want:
-                r.fail(f"{label}: assoc per-length counts {got} != oracle {want}")
-            else:
-                print(f"  assoc per-length counts = oracle {got}", flush=True)
-        if pub and sum(got.values()) != pub[1]:
-            r.fail(f"{label}: {sum(got.values())} itemsets, published {pub[1]} ({pub[2]})")
-        elif pub:
-            print(f"  published figure holds: {pub[2]}", flush=True)
+        what, key, sql = "itemsets", "by_len", \
+            f"SELECT cardinality(items), count(*) FROM assoc.frequent_itemsets({src}, {sup})"
     else:
-        got = by_len_sql(r, "SELECT cardinality(antecedent) + cardinality(consequent), count(*) "
-                            f"FROM assoc.rules({src}, {sup}, {conf}) GROUP BY 1 ORDER BY 1", cs)
-        verify["rules_by_len"] = got
-        if oracle is not None:
-            want = {int(k): v for k, v in oracle["rules_one_by_len"].items()}
-            if got != want:
-                r.fail(f"{label}: assoc rules per length {got} != oracle {want}")
-            else:
-                print(f"  assoc rules per itemset length = oracle {got}", flush=True)
-        if pub and sum(got.values()) != pub[1]:
-            r.fail(f"{label}: {sum(got.values())} rules, published {pub[1]} ({pub[2]})")
-        elif pub:
-            print(f"  published figure holds: {pub[2]}", flush=True)
+        what, key, sql = "rules", "rules_one_by_len", \
+            "SELECT cardinality(antecedent) + cardinality(consequent), count(*) " \
+            f"FROM assoc.rules({src}, {sup}, {conf})"
+    got = by_len_sql(r, sql + " GROUP BY 1 ORDER BY 1", cs)
+    if oracle is not None:
+        want = {int(k): v for k, v in oracle[key].items()}
+        if got != want:
+            r.fail(f"{label}: assoc {what} per itemset length {got} != oracle {want}")
+        else:
+            print(f"  assoc {what} per itemset length = oracle {got}", flush=True)
+    if pub and sum(got.values()) != pub[1]:
+        r.fail(f"{label}: {sum(got.values())} {what}, published {pub[1]} ({pub[2]})")
+    elif pub:
+        print(f"  published figure holds: {pub[2]}", flush=True)
 
     # the parallel plan: Partial Aggregate and the workers launched
     fn = "frequent_itemsets" if conf is None else "rules"
@@ -348,9 +337,10 @@ def run_case(r, info, sup, conf, copies, weka_skip):
         add("assoc source: read only (support 1, len 1)",
             f"SELECT count(*) FROM assoc.frequent_itemsets({src}, 1.0, 1)",
             note="reads and encodes the rows, mines almost nothing")
-        add("assoc.frequent_itemsets(source)",
-            f"SELECT count(*) FROM assoc.frequent_itemsets({src}, {sup})",
-            check=lambda v: check_eq("source form", v, total, "= oracle"))
+    add(f"assoc.{fn}(source)", f"SELECT count(*) FROM assoc.{fn}({src}, {fargs})",
+        check=lambda v: check_eq("source form", v, total, "= oracle"),
+        note="" if conf is None else "one-item consequents")
+    if conf is None:
         pairs = None if not o else o["by_len"].get("1", 0) + o["by_len"].get("2", 0)
         add("assoc.frequent_itemsets(source, max_len 2)",
             f"SELECT count(*) FROM assoc.frequent_itemsets({src}, {sup}, 2)",
@@ -358,45 +348,31 @@ def run_case(r, info, sup, conf, copies, weka_skip):
         add("assoc.basket_stats(basket_agg): read only",
             f"SELECT (assoc.basket_stats(assoc.basket_agg(basket, item))).baskets FROM {t}",
             settings=SERIAL, note="serial")
-        add("assoc.frequent_itemsets(basket_agg) serial",
-            f"SELECT count(*) FROM assoc.frequent_itemsets({agg}, {sup})", settings=SERIAL,
-            check=lambda v: check_eq("aggregate form", v, total, "= oracle"))
-        add("assoc.frequent_itemsets(basket_agg) 2 workers",
-            f"SELECT count(*) FROM assoc.frequent_itemsets({agg}, {sup})", settings=PARALLEL,
-            check=lambda v: check_eq("parallel aggregate", v, total, "= oracle"),
-            note=f"workers launched: {launched}")
-        l2 = o.get("by_len", {}).get("2") if o else None
-        add("SQL self-join pairs",
-            f"SELECT count(*) FROM (SELECT a.item, b.item FROM {t} a JOIN {t} b "
-            f"ON a.basket = b.basket AND a.item < b.item GROUP BY a.item, b.item "
-            f"HAVING count(*) >= {mc}) p",
-            check=lambda v: check_eq("SQL self-join", v, l2, "= oracle L2"),
-            note="pairs only; default planner settings")
-        add("SQL self-join pairs, frequent items first",
-            f"WITH f AS (SELECT item FROM {t} GROUP BY item HAVING count(*) >= {mc}), "
-            f"tf AS (SELECT basket, item FROM {t} WHERE item IN (SELECT item FROM f)) "
-            f"SELECT count(*) FROM (SELECT a.item, b.item FROM tf a JOIN tf b "
-            f"ON a.basket = b.basket AND a.item < b.item GROUP BY a.item, b.item "
-            f"HAVING count(*) >= {mc}) p",
-            check=lambda v: check_eq("SQL self-join (pruned)", v, l2, "= oracle L2"),
-            note="pairs only; default planner settings")
     else:
         every = o.get("rules_all_splits")
-        add("assoc.rules(source)",
-            f"SELECT count(*) FROM assoc.rules({src}, {sup}, {conf})",
-            check=lambda v: check_eq("rules source form", v, total, "= oracle"),
-            note="one-item consequents")
         add("assoc.rules(source, every split)",
             f"SELECT count(*) FROM assoc.rules({src}, {sup}, {conf}, max_consequent => NULL)",
             check=lambda v: check_eq("rules every split", v, every, "= oracle"),
             note="max_consequent NULL")
-        add("assoc.rules(basket_agg) serial",
-            f"SELECT count(*) FROM assoc.rules({agg}, {sup}, {conf})", settings=SERIAL,
-            check=lambda v: check_eq("rules aggregate", v, total, "= oracle"))
-        add("assoc.rules(basket_agg) 2 workers",
-            f"SELECT count(*) FROM assoc.rules({agg}, {sup}, {conf})", settings=PARALLEL,
-            check=lambda v: check_eq("rules parallel aggregate", v, total, "= oracle"),
-            note=f"workers launched: {launched}")
+    for how, settings, note in (("serial", SERIAL, ""),
+                                ("2 workers", PARALLEL, f"workers launched: {launched}")):
+        add(f"assoc.{fn}(basket_agg) {how}", f"SELECT count(*) FROM assoc.{fn}({agg}, {fargs})",
+            settings=settings, check=lambda v, how=how: check_eq(f"aggregate form, {how}", v, total, "= oracle"),
+            note=note)
+    if conf is None:
+        l2 = o.get("by_len", {}).get("2") if o else None
+        for how, rel, with_ in (
+                ("", t, ""),
+                (", frequent items first", "tf",
+                 f"WITH f AS (SELECT item FROM {t} GROUP BY item HAVING count(*) >= {mc}), "
+                 f"tf AS (SELECT basket, item FROM {t} WHERE item IN (SELECT item FROM f)) ")):
+            add(f"SQL self-join pairs{how}",
+                f"{with_}SELECT count(*) FROM (SELECT a.item, b.item FROM {rel} a JOIN {rel} b "
+                f"ON a.basket = b.basket AND a.item < b.item GROUP BY a.item, b.item "
+                f"HAVING count(*) >= {mc}) p",
+                check=lambda v: check_eq("SQL self-join", v, l2, "= oracle L2"),
+                note="pairs only; default planner settings")
+    else:
         fr = Fraction(conf)
         r2 = o.get("rules_one_by_len", {}).get("2") if o else None
         add("SQL self-join pair rules",
