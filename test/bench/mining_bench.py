@@ -36,7 +36,7 @@ sys.path.insert(0, HERE)
 import bench_data  # noqa: E402
 
 # (data set, min_support, min_confidence or None, copies); the cases of issue 3, and one
-# more: retail copied 10 times (baskets renumbered), to see parallel workers at 8.8 M rows.
+# more: retail copied 10 times (baskets renumbered), to see parallel workers at 9.1 M rows.
 # Its baskets need more than the default assoc.mining_mem (maintenance_work_mem, 64 MB):
 # that case runs with COPIES_SETTINGS.
 CASES = [
