@@ -1,0 +1,147 @@
+/*
+ * keytab.c
+ *	  A small exact set of keys numbered in order of first appearance (see
+ *	  keytab.h): open addressing with linear probing over key numbers, the
+ *	  key bytes in one arena.
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+
+#include "keytab.h"
+
+#define KEYTAB_MIN_CAP 8
+
+void
+keytab_init(KeyTab *t)
+{
+	memset(t, 0, sizeof(KeyTab));
+}
+
+void *
+keytab_grow_array(MemBudget *b, void *arr, uint32 oldcap, uint32 newcap, Size elsize)
+{
+	char	   *p;
+
+	Assert(newcap >= oldcap);
+	if (arr == NULL)
+		return budget_alloc0(b, budget_mul(newcap, elsize));
+	p = budget_realloc(b, arr, budget_mul(oldcap, elsize), budget_mul(newcap, elsize));
+	memset(p + (Size) oldcap * elsize, 0, (Size) (newcap - oldcap) * elsize);
+	return p;
+}
+
+/* Double the room for keys and rebuild the slots. */
+static void
+keytab_grow(KeyTab *t, MemBudget *b)
+{
+	uint32		newcap = t->cap == 0 ? KEYTAB_MIN_CAP : t->cap * 2;
+	uint32		mask = 2 * newcap - 1;
+	uint32		i;
+
+	if (t->cap >= PG_UINT32_MAX / 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct keys in one group")));
+	t->hash = keytab_grow_array(b, t->hash, t->cap, newcap, sizeof(uint32));
+	t->off = keytab_grow_array(b, t->off, t->cap ? t->cap + 1 : 0, newcap + 1, sizeof(uint32));
+	if (t->slots)
+		budget_free(b, t->slots, sizeof(uint32) * 2 * (Size) t->cap);
+	t->slots = budget_alloc0(b, sizeof(uint32) * 2 * (Size) newcap);
+	for (i = 0; i < t->n; i++)
+	{
+		uint32		s = t->hash[i] & mask;
+
+		while (t->slots[s] != 0)
+			s = (s + 1) & mask;
+		t->slots[s] = i + 1;
+	}
+	t->cap = newcap;
+}
+
+static inline bool
+key_equal(const KeyTab *t, uint32 i, const char *p, uint32 len, uint32 h)
+{
+	return t->hash[i] == h && t->off[i + 1] - t->off[i] == len &&
+		memcmp(t->arena + t->off[i], p, len) == 0;
+}
+
+uint32
+keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, bool *isnew)
+{
+	uint32		h = hash_bytes((const unsigned char *) p, (int) len);
+	uint32		mask;
+	uint32		s;
+	uint32		used;
+
+	if (t->n >= t->cap)
+		keytab_grow(t, b);
+	mask = 2 * t->cap - 1;
+	s = h & mask;
+	for (;;)
+	{
+		uint32		id = t->slots[s];
+
+		if (id == 0)
+			break;
+		if (key_equal(t, id - 1, p, len, h))
+		{
+			*isnew = false;
+			return id - 1;
+		}
+		s = (s + 1) & mask;
+	}
+
+	used = t->off[t->n];
+	if (len > PG_UINT32_MAX - used - 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the keys of one group exceed 4 GB")));
+	if (used + len > t->arena_cap)
+	{
+		uint32		newcap = Max(t->arena_cap * 2, used + len + 64);
+
+		if (t->arena_cap > PG_UINT32_MAX / 2)
+			newcap = used + len + 64;
+		t->arena = t->arena ? budget_realloc(b, t->arena, t->arena_cap, newcap)
+			: budget_alloc(b, newcap);
+		t->arena_cap = newcap;
+	}
+	if (len > 0)
+		memcpy(t->arena + used, p, len);
+	t->off[t->n + 1] = used + len;
+	t->hash[t->n] = h;
+	t->slots[s] = t->n + 1;
+	*isnew = true;
+	return t->n++;
+}
+
+int64
+keytab_find(const KeyTab *t, const char *p, uint32 len)
+{
+	uint32		h;
+	uint32		mask;
+	uint32		s;
+
+	if (t->n == 0)
+		return -1;
+	h = hash_bytes((const unsigned char *) p, (int) len);
+	mask = 2 * t->cap - 1;
+	s = h & mask;
+	for (;;)
+	{
+		uint32		id = t->slots[s];
+
+		if (id == 0)
+			return -1;
+		if (key_equal(t, id - 1, p, len, h))
+			return id - 1;
+		s = (s + 1) & mask;
+	}
+}
+
+Size
+keytab_memory(const KeyTab *t)
+{
+	return (Size) t->cap * (4 + 4 + 8) + (t->cap ? 4 : 0) + t->arena_cap;
+}
