@@ -344,6 +344,13 @@ read_lines(FunctionCallInfo fcinfo, LineReader *r, LineStore *ls, MemBudget *bud
 	}
 	else
 	{
+		natts = describe_source(query);
+		if (natts >= 0 && natts != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("source query of %s must return 3 columns", r->caller),
+					 errdetail("It returns %d.", natts),
+					 errhint("Write it as SELECT customer, order, ts FROM ...")));
 		natts = 3;
 		r->col[COL_CUSTOMER] = 0;
 		r->col[COL_ORDER] = 1;
@@ -450,7 +457,7 @@ ranks(MemBudget *b, const Dict *d)
  * holds what the store has left.
  */
 static void
-entity_vectors(Work *w, bool by_item, int width, double *vec, bool *isnull)
+entity_vectors(Work *w, bool by_item, int width, double *vec, bool *isnull, bool *present)
 {
 	LineStore  *ls = &w->ls;
 	uint32	   *perm;
@@ -487,14 +494,18 @@ entity_vectors(Work *w, bool by_item, int width, double *vec, bool *isnull)
 		{
 			ProdState	st;
 
+			/* a product only browsed has no product features */
 			prod_init(&st, &gb, ls->as_of);
+			present[g] = false;
 			for (j = start[g]; j < start[g + 1]; j++)
 			{
 				uint32		l = perm[j];
 
-				if (ls->event[l] == EVENT_PURCHASE)
-					prod_add(&st, (const char *) &ls->cust[l], 4, (const char *) &ls->order[l], 4,
-							 ls->ts[l], ls->qty[l], ls->price[l]);
+				if (ls->event[l] != EVENT_PURCHASE)
+					continue;
+				present[g] = true;
+				prod_add(&st, (const char *) &ls->cust[l], 4, (const char *) &ls->order[l], 4,
+						 ls->ts[l], ls->qty[l], ls->price[l]);
 			}
 			prod_final(&st, vec + (Size) g * width, isnull + (Size) g * width);
 		}
@@ -505,9 +516,10 @@ entity_vectors(Work *w, bool by_item, int width, double *vec, bool *isnull)
 	MemoryContextDelete(scratch);
 }
 
-/* Emit (key, features) for each entity of dictionary d, in value order. */
+/* Emit (key, features) for each entity of dictionary d (if present[i]), in value order. */
 static void
-emit_vectors(Work *w, const Dict *d, int width, const double *vec, const bool *isnull)
+emit_vectors(Work *w, const Dict *d, int width, const double *vec, const bool *isnull,
+			 const bool *present)
 {
 	uint32	   *rank = ranks(&w->budget, d);
 	uint32	   *who = budget_alloc(&w->budget, budget_mul(Max(d->n, 1), sizeof(uint32)));
@@ -520,8 +532,11 @@ emit_vectors(Work *w, const Dict *d, int width, const double *vec, const bool *i
 		uint32		g = who[i];
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
-		MemoryContext old = MemoryContextSwitchTo(w->out.rowcxt);
+		MemoryContext old;
 
+		if (present && !present[g])
+			continue;
+		old = MemoryContextSwitchTo(w->out.rowcxt);
 		values[0] = dict_text(d, g);
 		values[1] = float8_array(vec + (Size) g * width, isnull + (Size) g * width, width);
 		MemoryContextSwitchTo(old);
@@ -550,9 +565,9 @@ customer_features(PG_FUNCTION_ARGS)
 	n = w.ls.customers.n;
 	vec = budget_alloc0(&w.budget, budget_mul(Max(n, 1), CUSTOMER_NFEAT * sizeof(double)));
 	isnull = budget_alloc0(&w.budget, budget_mul(Max(n, 1), CUSTOMER_NFEAT));
-	entity_vectors(&w, false, CUSTOMER_NFEAT, vec, isnull);
+	entity_vectors(&w, false, CUSTOMER_NFEAT, vec, isnull, NULL);
 	rfm_scores(vec, isnull, n, &w.budget);
-	emit_vectors(&w, &w.ls.customers, CUSTOMER_NFEAT, vec, isnull);
+	emit_vectors(&w, &w.ls.customers, CUSTOMER_NFEAT, vec, isnull, NULL);
 	work_end(&w);
 	return (Datum) 0;
 }
@@ -568,6 +583,7 @@ product_features(PG_FUNCTION_ARGS)
 	Work		w;
 	double	   *vec;
 	bool	   *isnull;
+	bool	   *present;
 	Size		n;
 
 	work_begin(fcinfo, &w, "assoc.product_features", SOURCE_LINES);
@@ -578,8 +594,9 @@ product_features(PG_FUNCTION_ARGS)
 	n = w.ls.items.n;
 	vec = budget_alloc0(&w.budget, budget_mul(Max(n, 1), PRODUCT_NFEAT * sizeof(double)));
 	isnull = budget_alloc0(&w.budget, budget_mul(Max(n, 1), PRODUCT_NFEAT));
-	entity_vectors(&w, true, PRODUCT_NFEAT, vec, isnull);
-	emit_vectors(&w, &w.ls.items, PRODUCT_NFEAT, vec, isnull);
+	present = budget_alloc0(&w.budget, Max(n, 1));
+	entity_vectors(&w, true, PRODUCT_NFEAT, vec, isnull, present);
+	emit_vectors(&w, &w.ls.items, PRODUCT_NFEAT, vec, isnull, present);
 	work_end(&w);
 	return (Datum) 0;
 }

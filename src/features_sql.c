@@ -638,7 +638,11 @@ scaler_agg_new(MemoryContext aggcxt, Jsonb *options)
 				 errmsg("clip_lower must not be greater than clip_upper"),
 				 errdetail("clip_lower is %g, clip_upper is %g.", lower, upper)));
 	a->params_json = options_to_json(specs, lengthof(specs));
-	a->options = options ? (Jsonb *) pnstrdup((char *) options, VARSIZE(options)) : NULL;
+	if (options)
+	{
+		a->options = palloc(VARSIZE(options));
+		memcpy(a->options, options, VARSIZE(options));
+	}
 	budget_init(&a->budget, "fitting a scaler", "Raise assoc.mining_mem, or fit on a sample.");
 	scaler_fit_init(&a->fit, &a->budget, m, specs[1].present || specs[2].present, lower, upper);
 	MemoryContextSwitchTo(old);

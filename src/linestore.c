@@ -600,6 +600,7 @@ cmp_seq_lines(const void *pa, const void *pb, void *arg)
 	CMP(s->ls->item[a], s->ls->item[b]);
 	CMP(s->period[a], s->period[b]);
 	CMP(s->ls->order[a], s->ls->order[b]);
+	CMP(a, b);					/* sums follow the lines' order, whatever qsort does */
 	return 0;
 }
 
@@ -613,6 +614,7 @@ cmp_period_order(const void *pa, const void *pb, void *arg)
 
 	CMP(s->period[a], s->period[b]);
 	CMP(s->ls->order[a], s->ls->order[b]);
+	CMP(a, b);
 	return 0;
 }
 
