@@ -20,6 +20,7 @@
 #include "lib/stringinfo.h"
 
 #include "budget.h"
+#include "flagset.h"
 #include "keytab.h"
 
 #define FEATURES_USECS_PER_DAY 86400000000.0
@@ -57,20 +58,28 @@ extern const char *feature_set_list(void);
 
 /* ---------- per-customer state ---------- */
 
+/* One order (or browse session) of a customer. */
+typedef struct CustOrder
+{
+	int64		ts;				/* earliest purchase line, INT64_MAX if none */
+	double		gross;			/* sum of quantity * price of bought lines */
+	double		units;			/* sum of bought quantities */
+	uint32		lines;			/* bought lines */
+	uint32		flags;			/* 1: holds a bought line, 2: holds a view */
+} CustOrder;
+
 typedef struct CustState
 {
 	MemBudget  *budget;
 	int64		as_of;
 	/* orders (purchase orders and browse sessions) by order key */
 	KeyTab		orders;
-	int64	   *o_ts;			/* earliest purchase line, INT64_MAX if none */
-	double	   *o_gross;		/* sum of quantity * price of bought lines */
-	double	   *o_units;		/* sum of bought quantities */
-	uint32	   *o_lines;		/* bought lines */
-	uint8	   *o_flags;		/* 1: holds a bought line, 2: holds a view */
-	/* items bought or viewed, by item key */
-	KeyTab		items;
-	uint8	   *i_flags;		/* 1: bought, 2: viewed */
+	CustOrder  *o;				/* per order, by order number */
+	int64		last_o;			/* order of the previous line, -1 if none */
+	uint32		last_len;		/* its key, if at most 16 bytes */
+	char		last_key[16];
+	/* items bought (flag 1) or viewed (flag 2), by item key */
+	FlagSet		items;
 	/* totals over purchase lines */
 	double		net;			/* sum of quantity * price, returns included */
 	uint64		pos_lines;		/* quantity > 0 */

@@ -9,6 +9,8 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "fmgr.h"
 
 #include "basket_reader.h"
@@ -33,11 +35,25 @@ extern Datum float8_array(const double *v, const bool *isnull, int n);
 /* The event type named by a text value, with an ERROR for an unknown one. */
 extern int	parse_event(const char *p, Size len);
 
+/* The ERRORs of check_finite and check_finite_time. */
+extern void not_finite(double v, const char *what) pg_attribute_noreturn();
+extern void not_finite_time(const char *what) pg_attribute_noreturn();
+
 /* ERROR unless v is finite; what names the value. */
-extern void check_finite(double v, const char *what);
+static inline void
+check_finite(double v, const char *what)
+{
+	if (unlikely(isinf(v) || isnan(v)))
+		not_finite(v, what);
+}
 
 /* ERROR unless a timestamp is finite; what names it. */
-extern void check_finite_time(int64 t, const char *what);
+static inline void
+check_finite_time(int64 t, const char *what)
+{
+	if (unlikely(t == PG_INT64_MIN || t == PG_INT64_MAX))	/* TIMESTAMP_NOBEGIN / NOEND */
+		not_finite_time(what);
+}
 
 /* ERROR (22004) when argument argno is NULL; name is its SQL name. */
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);

@@ -6,8 +6,9 @@
  *	  product).
  *
  * Unlike dict.h, which is built for one large dictionary per call, a KeyTab
- * starts with room for a handful of keys and keeps everything in four
- * arrays, so that thousands of groups cost little.  Keys are compared
+ * starts with room for a handful of keys and keeps everything in three
+ * arrays, so that thousands of groups cost little; a slot holds the key's
+ * hash next to its number, so a probe reads one cache line.  Keys are compared
  * exactly (hash, length, bytes): two keys never share an entry by accident.
  * All memory is charged to the caller's budget.
  */
@@ -22,8 +23,7 @@ typedef struct KeyTab
 {
 	uint32		n;				/* number of keys */
 	uint32		cap;			/* room for keys (0 or a power of 2) */
-	uint32	   *slots;			/* 2 * cap slots: 0 empty, else key number + 1 */
-	uint32	   *hash;			/* hash of key i */
+	uint64	   *slots;			/* 2 * cap slots: 0 empty, else hash << 32 | (key number + 1) */
 	uint32	   *off;			/* key i is arena[off[i] .. off[i + 1]) */
 	char	   *arena;
 	uint32		arena_cap;
@@ -39,6 +39,13 @@ extern uint32 keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, boo
 
 /* Number of the key, or -1 if absent. */
 extern int64 keytab_find(const KeyTab *t, const char *p, uint32 len);
+
+/* Is key i equal to p[0..len)? */
+static inline bool
+keytab_is(const KeyTab *t, uint32 i, const char *p, uint32 len)
+{
+	return t->off[i + 1] - t->off[i] == len && memcmp(t->arena + t->off[i], p, len) == 0;
+}
 
 static inline const char *
 keytab_key(const KeyTab *t, uint32 i, uint32 *len)

@@ -8,8 +8,9 @@
  * doubles as their IEEE 754 bits):
  *	customer: u8 version, i64 as_of, f64 net, u64 pos_lines, neg_lines,
  *		views, carts, u32 n orders, each: u32 len, key bytes, i64 ts,
- *		f64 gross, f64 units, u32 lines, u8 flags; u32 n items, each:
- *		u32 len, key bytes, u8 flags
+ *		f64 gross, f64 units, u32 lines, u8 flags; u32 n item entries
+ *		(an item may come twice, flags to be OR-ed), each: u32 len, key
+ *		bytes, u8 flags
  *	product: u8 version, i64 as_of, f64 units, gross, net, i64 first_ts,
  *		last_ts, u32 n orders, each: u32 len, key bytes; u32 n pairs, each:
  *		u32 len, key bytes (the buyers are rebuilt from the pairs)
@@ -171,8 +172,9 @@ cust_init(CustState *s, MemBudget *budget, int64 as_of)
 	memset(s, 0, sizeof(CustState));
 	s->budget = budget;
 	s->as_of = as_of;
+	s->last_o = -1;
 	keytab_init(&s->orders);
-	keytab_init(&s->items);
+	flagset_init(&s->items);
 }
 
 /* Resize the per-order arrays after the order table grew from oldcap. */
@@ -182,45 +184,37 @@ cust_orders_grown(CustState *s, uint32 oldcap)
 	uint32		cap = s->orders.cap;
 	uint32		i;
 
-	s->o_ts = keytab_grow_array(s->budget, s->o_ts, oldcap, cap, sizeof(int64));
-	s->o_gross = keytab_grow_array(s->budget, s->o_gross, oldcap, cap, sizeof(double));
-	s->o_units = keytab_grow_array(s->budget, s->o_units, oldcap, cap, sizeof(double));
-	s->o_lines = keytab_grow_array(s->budget, s->o_lines, oldcap, cap, sizeof(uint32));
-	s->o_flags = keytab_grow_array(s->budget, s->o_flags, oldcap, cap, sizeof(uint8));
+	s->o = keytab_grow_array(s->budget, s->o, oldcap, cap, sizeof(CustOrder));
 	for (i = oldcap; i < cap; i++)
-		s->o_ts[i] = PG_INT64_MAX;
+		s->o[i].ts = PG_INT64_MAX;
 }
 
+/* The number of an order; lines of one order usually come together. */
 static inline uint32
 cust_order(CustState *s, const char *key, uint32 len)
 {
 	uint32		oldcap = s->orders.cap;
 	bool		isnew;
-	uint32		o = keytab_add(&s->orders, s->budget, key, len, &isnew);
+	uint32		o;
 
+	if (s->last_o >= 0 && len == s->last_len && len <= sizeof(s->last_key) &&
+		memcmp(s->last_key, key, len) == 0)
+		return (uint32) s->last_o;
+	o = keytab_add(&s->orders, s->budget, key, len, &isnew);
 	if (s->orders.cap != oldcap)
 		cust_orders_grown(s, oldcap);
+	s->last_o = o;
+	s->last_len = len;
+	if (len <= sizeof(s->last_key))
+		memcpy(s->last_key, key, len);
 	return o;
-}
-
-static inline uint32
-cust_item(CustState *s, const char *key, uint32 len)
-{
-	uint32		oldcap = s->items.cap;
-	bool		isnew;
-	uint32		i = keytab_add(&s->items, s->budget, key, len, &isnew);
-
-	if (s->items.cap != oldcap)
-		s->i_flags = keytab_grow_array(s->budget, s->i_flags, oldcap, s->items.cap, sizeof(uint8));
-	return i;
 }
 
 void
 cust_add(CustState *s, const char *okey, uint32 olen, const char *ikey, uint32 ilen,
 		 int64 ts, double quantity, double price, LineEvent ev)
 {
-	uint32		o,
-				it;
+	uint32		o;
 
 	switch (ev)
 	{
@@ -237,22 +231,20 @@ cust_add(CustState *s, const char *okey, uint32 olen, const char *ikey, uint32 i
 				s->net += value;
 				s->pos_lines++;
 				o = cust_order(s, okey, olen);
-				if (ts < s->o_ts[o])
-					s->o_ts[o] = ts;
-				s->o_gross[o] += value;
-				s->o_units[o] += quantity;
-				s->o_lines[o]++;
-				s->o_flags[o] |= 1;
-				it = cust_item(s, ikey, ilen);
-				s->i_flags[it] |= 1;
+				if (ts < s->o[o].ts)
+					s->o[o].ts = ts;
+				s->o[o].gross += value;
+				s->o[o].units += quantity;
+				s->o[o].lines++;
+				s->o[o].flags |= 1;
+				flagset_add(&s->items, s->budget, ikey, ilen, 1);
 			}
 			break;
 		case EVENT_VIEW:
 			s->views++;
 			o = cust_order(s, okey, olen);
-			s->o_flags[o] |= 2;
-			it = cust_item(s, ikey, ilen);
-			s->i_flags[it] |= 2;
+			s->o[o].flags |= 2;
+			flagset_add(&s->items, s->budget, ikey, ilen, 2);
 			break;
 		case EVENT_CART:
 			s->carts++;
@@ -272,25 +264,16 @@ cust_merge(CustState *dst, const CustState *src)
 		const char *key = keytab_key(&src->orders, i, &len);
 		uint32		o = cust_order(dst, key, len);
 
-		if (src->o_ts[i] < dst->o_ts[o])
-			dst->o_ts[o] = src->o_ts[i];
-		dst->o_gross[o] += src->o_gross[i];
-		dst->o_units[o] += src->o_units[i];
-		dst->o_lines[o] += src->o_lines[i];
-		dst->o_flags[o] |= src->o_flags[i];
+		if (src->o[i].ts < dst->o[o].ts)
+			dst->o[o].ts = src->o[i].ts;
+		dst->o[o].gross += src->o[i].gross;
+		dst->o[o].units += src->o[i].units;
+		dst->o[o].lines += src->o[i].lines;
+		dst->o[o].flags |= src->o[i].flags;
 		if ((i & 0xFFFF) == 0xFFFF)
 			CHECK_FOR_INTERRUPTS();
 	}
-	for (i = 0; i < src->items.n; i++)
-	{
-		uint32		len;
-		const char *key = keytab_key(&src->items, i, &len);
-		uint32		it = cust_item(dst, key, len);
-
-		dst->i_flags[it] |= src->i_flags[i];
-		if ((i & 0xFFFF) == 0xFFFF)
-			CHECK_FOR_INTERRUPTS();
-	}
+	flagset_merge(&dst->items, dst->budget, &src->items);
 	dst->net += src->net;
 	dst->pos_lines += src->pos_lines;
 	dst->neg_lines += src->neg_lines;
@@ -313,9 +296,10 @@ cust_final(const CustState *s, double *out, bool *isnull)
 	int64	   *ts = palloc_extended(sizeof(int64) * Max(s->orders.n, 1), MCXT_ALLOC_HUGE);
 	uint32		n = 0;
 	uint32		sessions = 0;
-	uint32		bought = 0;
-	uint32		viewed = 0;
-	uint32		viewed_bought = 0;
+	uint64		flags[256] = {0};
+	uint64		bought,
+				viewed,
+				viewed_bought;
 	double		gross = 0;
 	double		units = 0;
 	double		lines = 0;
@@ -327,32 +311,25 @@ cust_final(const CustState *s, double *out, bool *isnull)
 	/* purchase orders in time order */
 	for (i = 0; i < s->orders.n; i++)
 	{
-		if (s->o_flags[i] & 1)
+		if (s->o[i].flags & 1)
 		{
-			ts[n++] = s->o_ts[i];
-			gross += s->o_gross[i];
-			units += s->o_units[i];
-			lines += s->o_lines[i];
+			ts[n++] = s->o[i].ts;
+			gross += s->o[i].gross;
+			units += s->o[i].units;
+			lines += s->o[i].lines;
 		}
-		if (s->o_flags[i] & 2)
+		if (s->o[i].flags & 2)
 			sessions++;
 	}
 	qsort(ts, n, sizeof(int64), cmp_int64);
-	for (i = 0; i < s->items.n; i++)
-	{
-		if (s->i_flags[i] & 1)
-			bought++;
-		if (s->i_flags[i] & 2)
-		{
-			viewed++;
-			if (s->i_flags[i] & 1)
-				viewed_bought++;
-		}
-	}
+	flagset_count_flags(&s->items, flags);
+	bought = flags[1] + flags[3];
+	viewed = flags[2] + flags[3];
+	viewed_bought = flags[3];
 
 	out[1] = n;
 	out[2] = s->net;
-	out[6] = bought;
+	out[6] = (double) bought;
 	if (n == 0)
 	{
 		isnull[0] = isnull[3] = isnull[4] = isnull[5] = isnull[7] = true;
@@ -402,7 +379,7 @@ cust_final(const CustState *s, double *out, bool *isnull)
 		out[14] = 0;
 	}
 	else
-		out[14] = (double) viewed_bought / viewed;
+		out[14] = (double) viewed_bought / (double) viewed;
 	pfree(ts);
 }
 
@@ -422,17 +399,27 @@ cust_serialize(const CustState *s, StringInfo buf)
 	for (i = 0; i < s->orders.n; i++)
 	{
 		send_key(buf, &s->orders, i);
-		pq_sendint64(buf, s->o_ts[i]);
-		pq_sendfloat8(buf, s->o_gross[i]);
-		pq_sendfloat8(buf, s->o_units[i]);
-		pq_sendint32(buf, s->o_lines[i]);
-		pq_sendbyte(buf, s->o_flags[i]);
+		pq_sendint64(buf, s->o[i].ts);
+		pq_sendfloat8(buf, s->o[i].gross);
+		pq_sendfloat8(buf, s->o[i].units);
+		pq_sendint32(buf, s->o[i].lines);
+		pq_sendbyte(buf, s->o[i].flags);
 	}
-	pq_sendint32(buf, s->items.n);
-	for (i = 0; i < s->items.n; i++)
+	/* every item once, the pending one merged into its flags */
+	pq_sendint32(buf, s->items.n + (s->items.has_pending ? 1 : 0));
+	i = 0;
 	{
-		send_key(buf, &s->items, i);
-		pq_sendbyte(buf, s->i_flags[i]);
+		char		kbuf[8];
+		const char *p;
+		uint32		len;
+		uint8		flags;
+
+		while (flagset_next(&s->items, &i, kbuf, &p, &len, &flags))
+		{
+			pq_sendint32(buf, len);
+			pq_sendbytes(buf, p, len);
+			pq_sendbyte(buf, flags);
+		}
 	}
 }
 
@@ -469,27 +456,26 @@ cust_deserialize(CustState *s, MemBudget *budget, StringInfo buf)
 
 		if (o != i)
 			state_corrupted("An order is listed twice.");
-		s->o_ts[o] = pq_getmsgint64(buf);
-		s->o_gross[o] = pq_getmsgfloat8(buf);
-		s->o_units[o] = pq_getmsgfloat8(buf);
-		s->o_lines[o] = (uint32) pq_getmsgint(buf, 4);
-		s->o_flags[o] = (uint8) pq_getmsgbyte(buf);
-		if (s->o_flags[o] == 0 || s->o_flags[o] > 3)
+		s->o[o].ts = pq_getmsgint64(buf);
+		s->o[o].gross = pq_getmsgfloat8(buf);
+		s->o[o].units = pq_getmsgfloat8(buf);
+		s->o[o].lines = (uint32) pq_getmsgint(buf, 4);
+		s->o[o].flags = (uint8) pq_getmsgbyte(buf);
+		if (s->o[o].flags == 0 || s->o[o].flags > 3)
 			state_corrupted("An order has unknown flags.");
 	}
 	n = (uint32) pq_getmsgint(buf, 4);
 	need_entries(buf, n, 4 + 1);
+	flagset_reserve(&s->items, s->budget, n);
 	for (i = 0; i < n; i++)
 	{
 		uint32		len;
 		const char *key = get_key(buf, &len);
-		uint32		it = cust_item(s, key, len);
+		int			flags = pq_getmsgbyte(buf);
 
-		if (it != i)
-			state_corrupted("An item is listed twice.");
-		s->i_flags[it] = (uint8) pq_getmsgbyte(buf);
-		if (s->i_flags[it] == 0 || s->i_flags[it] > 3)
+		if (flags == 0 || flags > 3)
 			state_corrupted("An item has unknown flags.");
+		flagset_add_now(&s->items, s->budget, key, len, (uint8) flags);
 	}
 	pq_getmsgend(buf);
 }

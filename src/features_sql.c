@@ -154,24 +154,22 @@ parse_event(const char *p, Size len)
 }
 
 void
-check_finite(double v, const char *what)
+not_finite(double v, const char *what)
 {
-	if (!isfinite(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite number", what),
-				 errdetail("It is %g.", v),
-				 errhint("Use NULL for a missing value, or filter the row out.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s must be a finite number", what),
+			 errdetail("It is %g.", v),
+			 errhint("Use NULL for a missing value, or filter the row out.")));
 }
 
 void
-check_finite_time(int64 t, const char *what)
+not_finite_time(const char *what)
 {
-	if (TIMESTAMP_NOT_FINITE(t))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite timestamp", what),
-				 errhint("Filter out rows with infinite timestamps; pass a finite as_of.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s must be a finite timestamp", what),
+			 errhint("Filter out rows with infinite timestamps; pass a finite as_of.")));
 }
 
 void
@@ -351,19 +349,23 @@ PG_FUNCTION_INFO_V1(customer_agg_combine);
 Datum
 customer_agg_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "customer_agg_combine");
 	CustAgg    *a = PG_ARGISNULL(0) ? NULL : (CustAgg *) PG_GETARG_POINTER(0);
 	CustAgg    *b = PG_ARGISNULL(1) ? NULL : (CustAgg *) PG_GETARG_POINTER(1);
 
+	(void) feature_agg_context(fcinfo, "customer_agg_combine");
 	if (b == NULL)
 	{
 		if (a == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a);
 	}
+	/*
+	 * b was deserialised into the aggregate context (or built there by the
+	 * transition function): adopt it rather than copy it.
+	 */
 	if (a == NULL)
-		a = cust_agg_new(aggcxt, b->st.as_of);
-	else if (a->st.as_of != b->st.as_of)
+		PG_RETURN_POINTER(b);
+	if (a->st.as_of != b->st.as_of)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of must be the same for every row of a group")));
@@ -479,10 +481,10 @@ PG_FUNCTION_INFO_V1(product_agg_combine);
 Datum
 product_agg_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "product_agg_combine");
 	ProdAgg    *a = PG_ARGISNULL(0) ? NULL : (ProdAgg *) PG_GETARG_POINTER(0);
 	ProdAgg    *b = PG_ARGISNULL(1) ? NULL : (ProdAgg *) PG_GETARG_POINTER(1);
 
+	(void) feature_agg_context(fcinfo, "product_agg_combine");
 	if (b == NULL)
 	{
 		if (a == NULL)
@@ -490,8 +492,8 @@ product_agg_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(a);
 	}
 	if (a == NULL)
-		a = prod_agg_new(aggcxt, b->st.as_of);
-	else if (a->st.as_of != b->st.as_of)
+		PG_RETURN_POINTER(b);	/* in the aggregate context: adopt it */
+	if (a->st.as_of != b->st.as_of)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("as_of must be the same for every row of a group")));

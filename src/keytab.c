@@ -1,8 +1,8 @@
 /*
  * keytab.c
  *	  A small exact set of keys numbered in order of first appearance (see
- *	  keytab.h): open addressing with linear probing over key numbers, the
- *	  key bytes in one arena.
+ *	  keytab.h): open addressing with linear probing, each slot the key's
+ *	  hash and number, the key bytes in one arena.
  */
 #include "postgres.h"
 
@@ -31,39 +31,40 @@ keytab_grow_array(MemBudget *b, void *arr, uint32 oldcap, uint32 newcap, Size el
 	return p;
 }
 
-/* Double the room for keys and rebuild the slots. */
+#define SLOT_HASH(s) ((uint32) ((s) >> 32))
+#define SLOT_ID(s) ((uint32) (s))	/* key number + 1; 0: empty */
+
+/* Double the room for keys and rebuild the slots (hashes are in the old slots). */
 static void
 keytab_grow(KeyTab *t, MemBudget *b)
 {
 	uint32		newcap = t->cap == 0 ? KEYTAB_MIN_CAP : t->cap * 2;
 	uint32		mask = 2 * newcap - 1;
+	uint64	   *old = t->slots;
+	uint64	   *slots;
 	uint32		i;
 
 	if (t->cap >= PG_UINT32_MAX / 8)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many distinct keys in one group")));
-	t->hash = keytab_grow_array(b, t->hash, t->cap, newcap, sizeof(uint32));
 	t->off = keytab_grow_array(b, t->off, t->cap ? t->cap + 1 : 0, newcap + 1, sizeof(uint32));
-	if (t->slots)
-		budget_free(b, t->slots, sizeof(uint32) * 2 * (Size) t->cap);
-	t->slots = budget_alloc0(b, sizeof(uint32) * 2 * (Size) newcap);
-	for (i = 0; i < t->n; i++)
+	slots = budget_alloc0(b, sizeof(uint64) * 2 * (Size) newcap);
+	for (i = 0; old && i < 2 * t->cap; i++)
 	{
-		uint32		s = t->hash[i] & mask;
+		uint32		s;
 
-		while (t->slots[s] != 0)
+		if (old[i] == 0)
+			continue;
+		s = SLOT_HASH(old[i]) & mask;
+		while (slots[s] != 0)
 			s = (s + 1) & mask;
-		t->slots[s] = i + 1;
+		slots[s] = old[i];
 	}
+	if (old)
+		budget_free(b, old, sizeof(uint64) * 2 * (Size) t->cap);
+	t->slots = slots;
 	t->cap = newcap;
-}
-
-static inline bool
-key_equal(const KeyTab *t, uint32 i, const char *p, uint32 len, uint32 h)
-{
-	return t->hash[i] == h && t->off[i + 1] - t->off[i] == len &&
-		memcmp(t->arena + t->off[i], p, len) == 0;
 }
 
 uint32
@@ -80,14 +81,14 @@ keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, bool *isnew)
 	s = h & mask;
 	for (;;)
 	{
-		uint32		id = t->slots[s];
+		uint64		slot = t->slots[s];
 
-		if (id == 0)
+		if (slot == 0)
 			break;
-		if (key_equal(t, id - 1, p, len, h))
+		if (SLOT_HASH(slot) == h && keytab_is(t, SLOT_ID(slot) - 1, p, len))
 		{
 			*isnew = false;
-			return id - 1;
+			return SLOT_ID(slot) - 1;
 		}
 		s = (s + 1) & mask;
 	}
@@ -110,8 +111,7 @@ keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, bool *isnew)
 	if (len > 0)
 		memcpy(t->arena + used, p, len);
 	t->off[t->n + 1] = used + len;
-	t->hash[t->n] = h;
-	t->slots[s] = t->n + 1;
+	t->slots[s] = ((uint64) h << 32) | (t->n + 1);
 	*isnew = true;
 	return t->n++;
 }
@@ -130,12 +130,12 @@ keytab_find(const KeyTab *t, const char *p, uint32 len)
 	s = h & mask;
 	for (;;)
 	{
-		uint32		id = t->slots[s];
+		uint64		slot = t->slots[s];
 
-		if (id == 0)
+		if (slot == 0)
 			return -1;
-		if (key_equal(t, id - 1, p, len, h))
-			return id - 1;
+		if (SLOT_HASH(slot) == h && keytab_is(t, SLOT_ID(slot) - 1, p, len))
+			return SLOT_ID(slot) - 1;
 		s = (s + 1) & mask;
 	}
 }
@@ -143,5 +143,5 @@ keytab_find(const KeyTab *t, const char *p, uint32 len)
 Size
 keytab_memory(const KeyTab *t)
 {
-	return (Size) t->cap * (4 + 4 + 8) + (t->cap ? 4 : 0) + t->arena_cap;
+	return (Size) t->cap * (4 + 16) + (t->cap ? 4 : 0) + t->arena_cap;
 }
