@@ -211,6 +211,8 @@ SELECT customer_id || '/' || item_id AS k, sequence AS f, label
 FROM feature_oracle.sequences('rnd_more', :'as_of', 8, '14 days');
 SELECT count(*) AS label_differs FROM s_more JOIN s_more_oracle USING (k) WHERE s_more.label IS DISTINCT FROM s_more_oracle.label;
 
+SET client_min_messages = warning;
 DROP SCHEMA feature_oracle CASCADE;
+RESET client_min_messages;
 DROP VIEW rnd_purchases;
 DROP TABLE rnd_lines, rnd_orders;

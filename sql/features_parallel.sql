@@ -91,5 +91,7 @@ FROM p_serial s FULL JOIN p_parallel p USING (family);
 SELECT feature_oracle.close(s.f, p.f) AS same, s.f[2] AS orders, s.f[7] AS items
 FROM all_serial s, all_parallel p;
 
+SET client_min_messages = warning;
 DROP SCHEMA feature_oracle CASCADE;
+RESET client_min_messages;
 DROP TABLE par_raw, par_lines, c_serial, p_serial, all_serial, c_parallel, p_parallel, all_parallel, c_parallel_sorted;

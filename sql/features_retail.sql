@@ -89,7 +89,9 @@ SELECT count(*) AS changed FROM (
 		min_support => 0.03, min_confidence => 0.3)
 	 EXCEPT SELECT * FROM assoc.customer_product_features(:'src', '2011-08-01', min_support => 0.03, min_confidence => 0.3))) d;
 
+SET client_min_messages = warning;
 DROP SCHEMA feature_oracle CASCADE;
+RESET client_min_messages;
 DROP TABLE retail_distinct;
 DROP VIEW retail;
 DROP TABLE retail_raw;
