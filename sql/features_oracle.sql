@@ -56,20 +56,6 @@ SELECT count(*) AS lines, count(DISTINCT customer_id) AS customers, count(DISTIN
 	count(*) FILTER (WHERE event <> 'purchase') AS browse
 FROM rnd_lines;
 
--- the comparison of two (key, vector) tables: rows on each side, rows on one side
--- only, and rows whose vectors differ
-CREATE FUNCTION pg_temp.compare(a regclass, b regclass, OUT left_rows bigint, OUT right_rows bigint,
-	OUT only_left bigint, OUT only_right bigint, OUT differ bigint)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE format($q$
-		SELECT (SELECT count(*) FROM %1$s), (SELECT count(*) FROM %2$s),
-			count(*) FILTER (WHERE y.k IS NULL), count(*) FILTER (WHERE x.k IS NULL),
-			count(*) FILTER (WHERE x.k IS NOT NULL AND y.k IS NOT NULL AND NOT feature_oracle.close(x.f, y.f))
-		FROM %1$s x FULL JOIN %2$s y ON x.k = y.k$q$, a, b)
-	INTO left_rows, right_rows, only_left, only_right, differ;
-END $$;
-
 -- customer_agg (aggregate, with events) against the oracle's first 15 values
 CREATE TEMP TABLE c_agg AS
 SELECT customer_id::text AS k, assoc.customer_agg(order_id, item_id, ts, quantity, unit_price, :'as_of'::timestamp, event) AS f
@@ -77,13 +63,13 @@ FROM rnd_lines WHERE customer_id IS NOT NULL GROUP BY 1;
 DELETE FROM c_agg WHERE f IS NULL;			-- customers with no line before as_of
 CREATE TEMP TABLE c_oracle AS SELECT customer_id AS k, features AS f FROM feature_oracle.customer('rnd_lines', :'as_of');
 CREATE TEMP TABLE c_oracle15 AS SELECT k, f[1:15] AS f FROM c_oracle;
-SELECT * FROM pg_temp.compare('c_agg', 'c_oracle15');
+SELECT * FROM feature_oracle.compare('c_agg', 'c_oracle15');
 
 -- customer_features (source query, RFM scores) against the oracle's 18 values
 CREATE TEMP TABLE c_srf AS
 SELECT customer_id AS k, features AS f
 FROM assoc.customer_features('SELECT customer_id, order_id, item_id, ts, quantity, unit_price, event FROM rnd_lines', :'as_of');
-SELECT * FROM pg_temp.compare('c_srf', 'c_oracle');
+SELECT * FROM feature_oracle.compare('c_srf', 'c_oracle');
 -- the scores are spread over 1..5 and the three of them differ
 SELECT f[16] AS recency_score, count(*) FROM c_srf GROUP BY 1 ORDER BY 1;
 SELECT count(DISTINCT f[16:18]) AS distinct_rfm FROM c_srf;
@@ -93,7 +79,7 @@ CREATE TEMP TABLE c_srf6 AS
 SELECT customer_id AS k, features AS f
 FROM assoc.customer_features('SELECT customer_id, order_id, item_id, ts, quantity, unit_price FROM rnd_purchases', :'as_of');
 CREATE TEMP TABLE c_oracle6 AS SELECT customer_id AS k, features AS f FROM feature_oracle.customer('rnd_purchases', :'as_of');
-SELECT * FROM pg_temp.compare('c_srf6', 'c_oracle6');
+SELECT * FROM feature_oracle.compare('c_srf6', 'c_oracle6');
 
 -- product_agg and product_features against the oracle
 CREATE TEMP TABLE p_agg AS
@@ -101,11 +87,11 @@ SELECT item_id AS k, assoc.product_agg(customer_id, order_id, ts, quantity, unit
 FROM rnd_purchases WHERE item_id IS NOT NULL AND event IS NOT NULL GROUP BY 1;
 DELETE FROM p_agg WHERE f IS NULL;
 CREATE TEMP TABLE p_oracle AS SELECT item_id AS k, features AS f FROM feature_oracle.product('rnd_lines', :'as_of');
-SELECT * FROM pg_temp.compare('p_agg', 'p_oracle');
+SELECT * FROM feature_oracle.compare('p_agg', 'p_oracle');
 CREATE TEMP TABLE p_srf AS
 SELECT item_id AS k, features AS f
 FROM assoc.product_features('SELECT customer_id, order_id, item_id, ts, quantity, unit_price, event FROM rnd_lines', :'as_of');
-SELECT * FROM pg_temp.compare('p_srf', 'p_oracle');
+SELECT * FROM feature_oracle.compare('p_srf', 'p_oracle');
 
 -- customer x product, with rules mined before as_of
 CREATE TEMP TABLE cp_srf AS
@@ -115,7 +101,7 @@ FROM assoc.customer_product_features('SELECT customer_id, order_id, item_id, ts,
 CREATE TEMP TABLE cp_oracle AS
 SELECT customer_id || '/' || item_id AS k, features AS f
 FROM feature_oracle.customer_product('rnd_lines', :'as_of', 2, 0.02, 0.2, 3);
-SELECT * FROM pg_temp.compare('cp_srf', 'cp_oracle');
+SELECT * FROM feature_oracle.compare('cp_srf', 'cp_oracle');
 -- the rule feature is exercised: pairs never bought that a rule points to, and bought pairs with a rule
 SELECT count(*) FILTER (WHERE f[1] = 0) AS rule_only, count(*) FILTER (WHERE f[1] > 0 AND f[7] > 0) AS bought_and_rule,
 	count(*) FILTER (WHERE f[7] = 0) AS history_only
@@ -129,7 +115,7 @@ FROM assoc.period_sequences('SELECT customer_id, order_id, item_id, ts, quantity
 CREATE TEMP TABLE s_oracle AS
 SELECT customer_id || '/' || item_id AS k, sequence AS f, label
 FROM feature_oracle.sequences('rnd_lines', :'as_of', 8, '14 days');
-SELECT * FROM pg_temp.compare('s_srf', 's_oracle');
+SELECT * FROM feature_oracle.compare('s_srf', 's_oracle');
 SELECT count(*) AS label_differs FROM s_srf JOIN s_oracle USING (k) WHERE s_srf.label IS DISTINCT FROM s_oracle.label;
 SELECT array_dims(f) AS dims, count(*), count(*) FILTER (WHERE label) AS positive FROM s_srf GROUP BY 1;
 
@@ -154,7 +140,7 @@ SELECT customer_id AS k, features AS f
 FROM assoc.customer_features('SELECT customer_id, order_id, item_id, ts, quantity, unit_price, event FROM rnd_lines',
 	:'as_of', dedup => true);
 CREATE TEMP TABLE c_oracle_distinct AS SELECT customer_id AS k, features AS f FROM feature_oracle.customer('rnd_distinct', :'as_of');
-SELECT * FROM pg_temp.compare('c_dedup', 'c_oracle_distinct');
+SELECT * FROM feature_oracle.compare('c_dedup', 'c_oracle_distinct');
 SELECT count(*) AS changed_by_duplicates FROM c_srf JOIN c_dedup USING (k) WHERE c_srf.f IS DISTINCT FROM c_dedup.f;
 
 -- as-of correctness: rows at or after as_of change nothing

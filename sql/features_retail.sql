@@ -30,18 +30,6 @@ SELECT count(*) AS lines, count(DISTINCT customer_id) AS customers, count(DISTIN
 	count(*) - (SELECT count(*) FROM (SELECT DISTINCT * FROM retail_raw) d) AS exact_duplicates
 FROM retail_raw;
 
-CREATE FUNCTION pg_temp.compare(a regclass, b regclass, OUT left_rows bigint, OUT right_rows bigint,
-	OUT only_left bigint, OUT only_right bigint, OUT differ bigint)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE format($q$
-		SELECT (SELECT count(*) FROM %1$s), (SELECT count(*) FROM %2$s),
-			count(*) FILTER (WHERE y.k IS NULL), count(*) FILTER (WHERE x.k IS NULL),
-			count(*) FILTER (WHERE x.k IS NOT NULL AND y.k IS NOT NULL AND NOT feature_oracle.close(x.f, y.f))
-		FROM %1$s x FULL JOIN %2$s y ON x.k = y.k$q$, a, b)
-	INTO left_rows, right_rows, only_left, only_right, differ;
-END $$;
-
 \set src 'SELECT customer_id, invoice, stock_code, invoice_date, quantity, unit_price FROM retail_raw'
 \set compare :abs_srcdir '/sql/features_retail_compare.psql'
 
@@ -71,7 +59,7 @@ CREATE TEMP TABLE c_dedup AS
 SELECT customer_id AS k, features AS f FROM assoc.customer_features(:'src', '2011-12-10', dedup => true);
 CREATE TEMP TABLE c_distinct AS
 SELECT customer_id AS k, features AS f FROM feature_oracle.customer('retail_distinct', '2011-12-10');
-SELECT * FROM pg_temp.compare('c_dedup', 'c_distinct');
+SELECT * FROM feature_oracle.compare('c_dedup', 'c_distinct');
 
 -- as-of correctness on real data: the lines from 2011-08-01 on change nothing
 SELECT count(*) AS changed FROM (

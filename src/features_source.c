@@ -545,6 +545,38 @@ emit_vectors(Work *w, const Dict *d, int width, const double *vec, const bool *i
 }
 
 /*
+ * One vector per customer (by_item false, with RFM scores) or per product
+ * (by_item true, products with a purchase line only).
+ */
+static Datum
+entity_features(FunctionCallInfo fcinfo, const char *caller, bool by_item)
+{
+	Work		w;
+	int			width = by_item ? PRODUCT_NFEAT : CUSTOMER_NFEAT;
+	const Dict *d;
+	double	   *vec;
+	bool	   *isnull;
+	bool	   *present = NULL;
+
+	work_begin(fcinfo, &w, caller, SOURCE_LINES);
+	w.reader.as_of_tz = as_of_arg(fcinfo, 1);
+	read_lines(fcinfo, &w.reader, &w.ls, &w.budget);
+	if (dedup_arg(fcinfo, 2))
+		lines_dedup(&w.ls);
+	d = by_item ? &w.ls.items : &w.ls.customers;
+	vec = budget_alloc0(&w.budget, budget_mul(Max(d->n, 1), width * sizeof(double)));
+	isnull = budget_alloc0(&w.budget, budget_mul(Max(d->n, 1), width));
+	if (by_item)
+		present = budget_alloc0(&w.budget, Max(d->n, 1));
+	entity_vectors(&w, by_item, width, vec, isnull, present);
+	if (!by_item)
+		rfm_scores(vec, isnull, d->n, &w.budget);
+	emit_vectors(&w, d, width, vec, isnull, present);
+	work_end(&w);
+	return (Datum) 0;
+}
+
+/*
  * assoc.customer_features(source text, as_of timestamptz, dedup boolean)
  *	RETURNS TABLE(customer_id text, features float8[])
  */
@@ -552,24 +584,7 @@ PG_FUNCTION_INFO_V1(customer_features);
 Datum
 customer_features(PG_FUNCTION_ARGS)
 {
-	Work		w;
-	double	   *vec;
-	bool	   *isnull;
-	Size		n;
-
-	work_begin(fcinfo, &w, "assoc.customer_features", SOURCE_LINES);
-	w.reader.as_of_tz = as_of_arg(fcinfo, 1);
-	read_lines(fcinfo, &w.reader, &w.ls, &w.budget);
-	if (dedup_arg(fcinfo, 2))
-		lines_dedup(&w.ls);
-	n = w.ls.customers.n;
-	vec = budget_alloc0(&w.budget, budget_mul(Max(n, 1), CUSTOMER_NFEAT * sizeof(double)));
-	isnull = budget_alloc0(&w.budget, budget_mul(Max(n, 1), CUSTOMER_NFEAT));
-	entity_vectors(&w, false, CUSTOMER_NFEAT, vec, isnull, NULL);
-	rfm_scores(vec, isnull, n, &w.budget);
-	emit_vectors(&w, &w.ls.customers, CUSTOMER_NFEAT, vec, isnull, NULL);
-	work_end(&w);
-	return (Datum) 0;
+	return entity_features(fcinfo, "assoc.customer_features", false);
 }
 
 /*
@@ -580,25 +595,7 @@ PG_FUNCTION_INFO_V1(product_features);
 Datum
 product_features(PG_FUNCTION_ARGS)
 {
-	Work		w;
-	double	   *vec;
-	bool	   *isnull;
-	bool	   *present;
-	Size		n;
-
-	work_begin(fcinfo, &w, "assoc.product_features", SOURCE_LINES);
-	w.reader.as_of_tz = as_of_arg(fcinfo, 1);
-	read_lines(fcinfo, &w.reader, &w.ls, &w.budget);
-	if (dedup_arg(fcinfo, 2))
-		lines_dedup(&w.ls);
-	n = w.ls.items.n;
-	vec = budget_alloc0(&w.budget, budget_mul(Max(n, 1), PRODUCT_NFEAT * sizeof(double)));
-	isnull = budget_alloc0(&w.budget, budget_mul(Max(n, 1), PRODUCT_NFEAT));
-	present = budget_alloc0(&w.budget, Max(n, 1));
-	entity_vectors(&w, true, PRODUCT_NFEAT, vec, isnull, present);
-	emit_vectors(&w, &w.ls.items, PRODUCT_NFEAT, vec, isnull, present);
-	work_end(&w);
-	return (Datum) 0;
+	return entity_features(fcinfo, "assoc.product_features", true);
 }
 
 /* ---------- customer x product ---------- */

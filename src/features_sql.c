@@ -271,25 +271,138 @@ state_buffer(FunctionCallInfo fcinfo, StringInfo buf)
 	buf->cursor = 0;
 }
 
-/* ---------- assoc.customer_agg ---------- */
+/*
+ * The state of both aggregates: a kernel state and the budget it charges.
+ * The support functions below serve both, switching on the kind.
+ */
+typedef enum AggKind
+{
+	AGG_CUSTOMER,
+	AGG_PRODUCT
+} AggKind;
 
-typedef struct CustAgg
+typedef struct FeatureAgg
 {
 	MemBudget	budget;
-	CustState	st;
-} CustAgg;
+	union
+	{
+		CustState	cust;
+		ProdState	prod;
+	}			st;
+} FeatureAgg;
 
-static CustAgg *
-cust_agg_new(MemoryContext aggcxt, int64 as_of)
+static const char *const agg_what[] = {"customer features", "product features"};
+static const char *const agg_fn[] = {"assoc.customer_agg", "assoc.product_agg"};
+
+static inline int64
+agg_as_of(const FeatureAgg *a, AggKind k)
+{
+	return k == AGG_CUSTOMER ? a->st.cust.as_of : a->st.prod.as_of;
+}
+
+/* A new, empty state in the aggregate context. */
+static FeatureAgg *
+agg_new(MemoryContext aggcxt, AggKind k, int64 as_of)
 {
 	MemoryContext old = MemoryContextSwitchTo(aggcxt);
-	CustAgg    *a = palloc0(sizeof(CustAgg));
+	FeatureAgg *a = palloc0(sizeof(FeatureAgg));
 
-	budget_init(&a->budget, "customer features", FEATURES_HINT);
-	cust_init(&a->st, &a->budget, as_of);
+	budget_init(&a->budget, agg_what[k], FEATURES_HINT);
+	if (k == AGG_CUSTOMER)
+		cust_init(&a->st.cust, &a->budget, as_of);
+	else
+		prod_init(&a->st.prod, &a->budget, as_of);
 	MemoryContextSwitchTo(old);
 	return a;
 }
+
+/* Return the state argument as it is (NULL stays NULL): a row that is skipped. */
+#define RETURN_STATE(a) \
+	do { if ((a) == NULL) PG_RETURN_NULL(); PG_RETURN_POINTER(a); } while (0)
+
+static Datum
+agg_combine(FunctionCallInfo fcinfo, AggKind k)
+{
+	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
+	FeatureAgg *b = PG_ARGISNULL(1) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(1);
+
+	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	if (b == NULL)
+		RETURN_STATE(a);
+
+	/*
+	 * b was deserialised into the aggregate context (or built there by the
+	 * transition function): adopt it rather than copy it.
+	 */
+	if (a == NULL)
+		PG_RETURN_POINTER(b);
+	if (agg_as_of(a, k) != agg_as_of(b, k))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("as_of must be the same for every row of a group")));
+	if (k == AGG_CUSTOMER)
+		cust_merge(&a->st.cust, &b->st.cust);
+	else
+		prod_merge(&a->st.prod, &b->st.prod);
+	PG_RETURN_POINTER(a);
+}
+
+static Datum
+agg_serial(FunctionCallInfo fcinfo, AggKind k)
+{
+	FeatureAgg *a = (FeatureAgg *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+
+	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	pq_begintypsend(&buf);
+	if (k == AGG_CUSTOMER)
+		cust_serialize(&a->st.cust, &buf);
+	else
+		prod_serialize(&a->st.prod, &buf);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+static Datum
+agg_deserial(FunctionCallInfo fcinfo, AggKind k)
+{
+	MemoryContext aggcxt = feature_agg_context(fcinfo, agg_fn[k]);
+	StringInfoData buf;
+	MemoryContext old;
+	FeatureAgg *a;
+
+	state_buffer(fcinfo, &buf);
+	old = MemoryContextSwitchTo(aggcxt);
+	a = palloc0(sizeof(FeatureAgg));
+	budget_init(&a->budget, agg_what[k], FEATURES_HINT);
+	if (k == AGG_CUSTOMER)
+		cust_deserialize(&a->st.cust, &a->budget, &buf);
+	else
+		prod_deserialize(&a->st.prod, &a->budget, &buf);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(a);
+}
+
+static Datum
+agg_final(FunctionCallInfo fcinfo, AggKind k)
+{
+	FeatureAgg *a;
+	double		v[Max(CUSTOMER_AGG_NFEAT, PRODUCT_NFEAT)];
+	bool		isnull[Max(CUSTOMER_AGG_NFEAT, PRODUCT_NFEAT)];
+
+	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	a = (FeatureAgg *) PG_GETARG_POINTER(0);
+	if (k == AGG_CUSTOMER)
+	{
+		cust_final(&a->st.cust, v, isnull);
+		PG_RETURN_DATUM(float8_array(v, isnull, CUSTOMER_AGG_NFEAT));
+	}
+	prod_final(&a->st.prod, v, isnull);
+	PG_RETURN_DATUM(float8_array(v, isnull, PRODUCT_NFEAT));
+}
+
+/* ---------- assoc.customer_agg ---------- */
 
 /*
  * assoc.customer_agg(order_id, item_id, ts, quantity, unit_price, as_of [, event])
@@ -300,7 +413,7 @@ Datum
 customer_agg_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = feature_agg_context(fcinfo, "customer_agg_transfn");
-	CustAgg    *a = PG_ARGISNULL(0) ? NULL : (CustAgg *) PG_GETARG_POINTER(0);
+	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
 	KeyArgs    *k = key_args(fcinfo, 1, 2);
 	LineEvent	ev = EVENT_PURCHASE;
 	int64		ts,
@@ -317,31 +430,23 @@ customer_agg_transfn(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 6, "as_of");
 	if (PG_NARGS() > 7)
 	{
-		if (PG_ARGISNULL(7))
-			goto skip;
-		else
-		{
-			text	   *e = PG_GETARG_TEXT_PP(7);
+		text	   *e;
 
-			ev = parse_event(VARDATA_ANY(e), VARSIZE_ANY_EXHDR(e));
-		}
+		if (PG_ARGISNULL(7))
+			RETURN_STATE(a);
+		e = PG_GETARG_TEXT_PP(7);
+		ev = parse_event(VARDATA_ANY(e), VARSIZE_ANY_EXHDR(e));
 	}
-	if (!read_line(fcinfo, 3, 6, ev == EVENT_PURCHASE, a ? &a->st.as_of : NULL,
-				   &ts, &as_of, &qty, &price))
-		goto skip;
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		goto skip;
+	if (!read_line(fcinfo, 3, 6, ev == EVENT_PURCHASE, a ? &a->st.cust.as_of : NULL,
+				   &ts, &as_of, &qty, &price) ||
+		PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		RETURN_STATE(a);
 
 	if (a == NULL)
-		a = cust_agg_new(aggcxt, as_of);
+		a = agg_new(aggcxt, AGG_CUSTOMER, as_of);
 	okey = key_bytes(&k->a, PG_GETARG_DATUM(1), obuf, &olen);
 	ikey = key_bytes(&k->b, PG_GETARG_DATUM(2), ibuf, &ilen);
-	cust_add(&a->st, okey, olen, ikey, ilen, ts, qty, price, ev);
-	PG_RETURN_POINTER(a);
-
-skip:
-	if (a == NULL)
-		PG_RETURN_NULL();
+	cust_add(&a->st.cust, okey, olen, ikey, ilen, ts, qty, price, ev);
 	PG_RETURN_POINTER(a);
 }
 
@@ -349,96 +454,31 @@ PG_FUNCTION_INFO_V1(customer_agg_combine);
 Datum
 customer_agg_combine(PG_FUNCTION_ARGS)
 {
-	CustAgg    *a = PG_ARGISNULL(0) ? NULL : (CustAgg *) PG_GETARG_POINTER(0);
-	CustAgg    *b = PG_ARGISNULL(1) ? NULL : (CustAgg *) PG_GETARG_POINTER(1);
-
-	(void) feature_agg_context(fcinfo, "customer_agg_combine");
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	/*
-	 * b was deserialised into the aggregate context (or built there by the
-	 * transition function): adopt it rather than copy it.
-	 */
-	if (a == NULL)
-		PG_RETURN_POINTER(b);
-	if (a->st.as_of != b->st.as_of)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be the same for every row of a group")));
-	cust_merge(&a->st, &b->st);
-	PG_RETURN_POINTER(a);
+	return agg_combine(fcinfo, AGG_CUSTOMER);
 }
 
 PG_FUNCTION_INFO_V1(customer_agg_serial);
 Datum
 customer_agg_serial(PG_FUNCTION_ARGS)
 {
-	CustAgg    *a = (CustAgg *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	(void) feature_agg_context(fcinfo, "customer_agg_serial");
-	pq_begintypsend(&buf);
-	cust_serialize(&a->st, &buf);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	return agg_serial(fcinfo, AGG_CUSTOMER);
 }
 
 PG_FUNCTION_INFO_V1(customer_agg_deserial);
 Datum
 customer_agg_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "customer_agg_deserial");
-	StringInfoData buf;
-	MemoryContext old;
-	CustAgg    *a;
-
-	state_buffer(fcinfo, &buf);
-	old = MemoryContextSwitchTo(aggcxt);
-	a = palloc0(sizeof(CustAgg));
-	budget_init(&a->budget, "customer features", FEATURES_HINT);
-	cust_deserialize(&a->st, &a->budget, &buf);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
+	return agg_deserial(fcinfo, AGG_CUSTOMER);
 }
 
 PG_FUNCTION_INFO_V1(customer_agg_final);
 Datum
 customer_agg_final(PG_FUNCTION_ARGS)
 {
-	CustAgg    *a;
-	double		v[CUSTOMER_AGG_NFEAT];
-	bool		isnull[CUSTOMER_AGG_NFEAT];
-
-	(void) feature_agg_context(fcinfo, "customer_agg_final");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	a = (CustAgg *) PG_GETARG_POINTER(0);
-	cust_final(&a->st, v, isnull);
-	PG_RETURN_DATUM(float8_array(v, isnull, CUSTOMER_AGG_NFEAT));
+	return agg_final(fcinfo, AGG_CUSTOMER);
 }
 
 /* ---------- assoc.product_agg ---------- */
-
-typedef struct ProdAgg
-{
-	MemBudget	budget;
-	ProdState	st;
-} ProdAgg;
-
-static ProdAgg *
-prod_agg_new(MemoryContext aggcxt, int64 as_of)
-{
-	MemoryContext old = MemoryContextSwitchTo(aggcxt);
-	ProdAgg    *a = palloc0(sizeof(ProdAgg));
-
-	budget_init(&a->budget, "product features", FEATURES_HINT);
-	prod_init(&a->st, &a->budget, as_of);
-	MemoryContextSwitchTo(old);
-	return a;
-}
 
 /*
  * assoc.product_agg(customer_id, order_id, ts, quantity, unit_price, as_of)
@@ -449,7 +489,7 @@ Datum
 product_agg_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = feature_agg_context(fcinfo, "product_agg_transfn");
-	ProdAgg    *a = PG_ARGISNULL(0) ? NULL : (ProdAgg *) PG_GETARG_POINTER(0);
+	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
 	KeyArgs    *k = key_args(fcinfo, 1, 2);
 	int64		ts,
 				as_of;
@@ -462,18 +502,14 @@ product_agg_transfn(PG_FUNCTION_ARGS)
 	uint32		clen,
 				olen;
 
-	if (!read_line(fcinfo, 3, 6, true, a ? &a->st.as_of : NULL, &ts, &as_of, &qty, &price) ||
+	if (!read_line(fcinfo, 3, 6, true, a ? &a->st.prod.as_of : NULL, &ts, &as_of, &qty, &price) ||
 		PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+		RETURN_STATE(a);
 	if (a == NULL)
-		a = prod_agg_new(aggcxt, as_of);
+		a = agg_new(aggcxt, AGG_PRODUCT, as_of);
 	ckey = key_bytes(&k->a, PG_GETARG_DATUM(1), cbuf, &clen);
 	okey = key_bytes(&k->b, PG_GETARG_DATUM(2), obuf, &olen);
-	prod_add(&a->st, ckey, clen, okey, olen, ts, qty, price);
+	prod_add(&a->st.prod, ckey, clen, okey, olen, ts, qty, price);
 	PG_RETURN_POINTER(a);
 }
 
@@ -481,71 +517,28 @@ PG_FUNCTION_INFO_V1(product_agg_combine);
 Datum
 product_agg_combine(PG_FUNCTION_ARGS)
 {
-	ProdAgg    *a = PG_ARGISNULL(0) ? NULL : (ProdAgg *) PG_GETARG_POINTER(0);
-	ProdAgg    *b = PG_ARGISNULL(1) ? NULL : (ProdAgg *) PG_GETARG_POINTER(1);
-
-	(void) feature_agg_context(fcinfo, "product_agg_combine");
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		PG_RETURN_POINTER(b);	/* in the aggregate context: adopt it */
-	if (a->st.as_of != b->st.as_of)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("as_of must be the same for every row of a group")));
-	prod_merge(&a->st, &b->st);
-	PG_RETURN_POINTER(a);
+	return agg_combine(fcinfo, AGG_PRODUCT);
 }
 
 PG_FUNCTION_INFO_V1(product_agg_serial);
 Datum
 product_agg_serial(PG_FUNCTION_ARGS)
 {
-	ProdAgg    *a = (ProdAgg *) PG_GETARG_POINTER(0);
-	StringInfoData buf;
-
-	(void) feature_agg_context(fcinfo, "product_agg_serial");
-	pq_begintypsend(&buf);
-	prod_serialize(&a->st, &buf);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	return agg_serial(fcinfo, AGG_PRODUCT);
 }
 
 PG_FUNCTION_INFO_V1(product_agg_deserial);
 Datum
 product_agg_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "product_agg_deserial");
-	StringInfoData buf;
-	MemoryContext old;
-	ProdAgg    *a;
-
-	state_buffer(fcinfo, &buf);
-	old = MemoryContextSwitchTo(aggcxt);
-	a = palloc0(sizeof(ProdAgg));
-	budget_init(&a->budget, "product features", FEATURES_HINT);
-	prod_deserialize(&a->st, &a->budget, &buf);
-	MemoryContextSwitchTo(old);
-	PG_RETURN_POINTER(a);
+	return agg_deserial(fcinfo, AGG_PRODUCT);
 }
 
 PG_FUNCTION_INFO_V1(product_agg_final);
 Datum
 product_agg_final(PG_FUNCTION_ARGS)
 {
-	ProdAgg    *a;
-	double		v[PRODUCT_NFEAT];
-	bool		isnull[PRODUCT_NFEAT];
-
-	(void) feature_agg_context(fcinfo, "product_agg_final");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	a = (ProdAgg *) PG_GETARG_POINTER(0);
-	prod_final(&a->st, v, isnull);
-	PG_RETURN_DATUM(float8_array(v, isnull, PRODUCT_NFEAT));
+	return agg_final(fcinfo, AGG_PRODUCT);
 }
 
 /* ---------- assoc.feature_names ---------- */
