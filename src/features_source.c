@@ -273,22 +273,19 @@ reader_row(void *arg, TupleTableSlot *slot)
 		p = key_bytes(&r->keys[COL_EVENT], v[r->col[COL_EVENT]], buf, &len);
 		ev = parse_event(p, len);
 	}
-	if (r->kind == SOURCE_LINES)
+	/* quantity and price matter for purchases only (views and cart additions are counted) */
+	if (r->kind == SOURCE_LINES && ev == EVENT_PURCHASE)
 	{
-		bool		nq = isnull[r->col[COL_QTY]];
-		bool		np = isnull[r->col[COL_PRICE]];
-
-		if (!nq)
+		if (isnull[r->col[COL_QTY]] || isnull[r->col[COL_PRICE]])
 		{
-			qty = number_value(r->types[COL_QTY], v[r->col[COL_QTY]]);
-			check_finite(qty, "quantity");
+			MemoryContextSwitchTo(old);
+			goto skip;
 		}
-		if (!np)
-		{
-			price = number_value(r->types[COL_PRICE], v[r->col[COL_PRICE]]);
-			check_finite(price, "unit_price");
-		}
-		if (ev == EVENT_PURCHASE && (nq || np || qty == 0))
+		qty = number_value(r->types[COL_QTY], v[r->col[COL_QTY]]);
+		check_finite(qty, "quantity");
+		price = number_value(r->types[COL_PRICE], v[r->col[COL_PRICE]]);
+		check_finite(price, "unit_price");
+		if (qty == 0)
 		{
 			MemoryContextSwitchTo(old);
 			goto skip;
