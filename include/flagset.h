@@ -62,9 +62,6 @@ extern void flagset_add_now(FlagSet *s, MemBudget *b, const char *p, uint32 len,
 /* Add every key of src to dst. */
 extern void flagset_merge(FlagSet *dst, MemBudget *b, const FlagSet *src);
 
-/* Number of distinct keys. */
-extern uint32 flagset_size(const FlagSet *s);
-
 /* counts[f] += the number of keys whose flags are f (256 entries). */
 extern void flagset_count_flags(const FlagSet *s, uint64 *counts);
 

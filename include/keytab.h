@@ -2,8 +2,9 @@
  * keytab.h
  *	  A small exact set of keys (byte strings) numbered 0, 1, 2 ... in order
  *	  of first appearance, for the many small per-group states of the feature
- *	  aggregates (the orders and items of one customer, the buyers of one
- *	  product).
+ *	  aggregates (the orders of one customer; the orders, buyers and
+ *	  (customer, order) pairs of one product).  The items of a customer, one
+ *	  key per input row, use the cache-friendlier flagset.h.
  *
  * Unlike dict.h, which is built for one large dictionary per call, a KeyTab
  * starts with room for a handful of keys and keeps everything in three
@@ -37,9 +38,6 @@ extern void keytab_init(KeyTab *t);
  */
 extern uint32 keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, bool *isnew);
 
-/* Number of the key, or -1 if absent. */
-extern int64 keytab_find(const KeyTab *t, const char *p, uint32 len);
-
 /* Is key i equal to p[0..len)? */
 static inline bool
 keytab_is(const KeyTab *t, uint32 i, const char *p, uint32 len)
@@ -53,9 +51,6 @@ keytab_key(const KeyTab *t, uint32 i, uint32 *len)
 	*len = t->off[i + 1] - t->off[i];
 	return t->arena + t->off[i];
 }
-
-/* Bytes held by the table (for memory estimates). */
-extern Size keytab_memory(const KeyTab *t);
 
 /*
  * Grow a per-key array of elsize-byte elements from oldcap to newcap

@@ -345,8 +345,3 @@ flagset_count_flags(const FlagSet *s, uint64 *counts)
 	}
 }
 
-uint32
-flagset_size(const FlagSet *s)
-{
-	return s->n + (s->has_pending && lookup(s, s->pending, s->pending_len) == NULL ? 1 : 0);
-}

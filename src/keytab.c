@@ -115,33 +115,3 @@ keytab_add(KeyTab *t, MemBudget *b, const char *p, uint32 len, bool *isnew)
 	*isnew = true;
 	return t->n++;
 }
-
-int64
-keytab_find(const KeyTab *t, const char *p, uint32 len)
-{
-	uint32		h;
-	uint32		mask;
-	uint32		s;
-
-	if (t->n == 0)
-		return -1;
-	h = hash_bytes((const unsigned char *) p, (int) len);
-	mask = 2 * t->cap - 1;
-	s = h & mask;
-	for (;;)
-	{
-		uint64		slot = t->slots[s];
-
-		if (slot == 0)
-			return -1;
-		if (SLOT_HASH(slot) == h && keytab_is(t, SLOT_ID(slot) - 1, p, len))
-			return SLOT_ID(slot) - 1;
-		s = (s + 1) & mask;
-	}
-}
-
-Size
-keytab_memory(const KeyTab *t)
-{
-	return (Size) t->cap * (4 + 16) + (t->cap ? 4 : 0) + t->arena_cap;
-}
