@@ -23,6 +23,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "aggstate.h"
 #include "budget.h"
 #include "envelope.h"
 #include "featvec.h"
@@ -257,22 +258,6 @@ state_add_row(LogisticState *st, const double *x, bool label)
 		st->npos++;
 }
 
-static LogisticState *
-get_state(FunctionCallInfo fcinfo, int argno)
-{
-	return PG_ARGISNULL(argno) ? NULL : (LogisticState *) PG_GETARG_POINTER(argno);
-}
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s called in non-aggregate context", fn);
-	return aggcxt;
-}
-
 /*
  * train_logistic_transfn(state internal, features float8[], label boolean
  *						  [, options jsonb]) RETURNS internal
@@ -285,7 +270,7 @@ Datum
 train_logistic_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "train_logistic_transfn");
-	LogisticState *st = get_state(fcinfo, 0);
+	LogisticState *st = AGG_STATE_ARG(LogisticState, 0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 	const double *x;
 	int			n;
@@ -322,8 +307,8 @@ Datum
 train_logistic_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "train_logistic_combine");
-	LogisticState *a = get_state(fcinfo, 0);
-	LogisticState *b = get_state(fcinfo, 1);
+	LogisticState *a = AGG_STATE_ARG(LogisticState, 0);
+	LogisticState *b = AGG_STATE_ARG(LogisticState, 1);
 	int			c,
 				i;
 
@@ -535,7 +520,7 @@ PG_FUNCTION_INFO_V1(train_logistic_final);
 Datum
 train_logistic_final(PG_FUNCTION_ARGS)
 {
-	LogisticState *st = get_state(fcinfo, 0);
+	LogisticState *st = AGG_STATE_ARG(LogisticState, 0);
 	TrainOptions o;
 	LogisticData d;
 	LogisticModel m;

@@ -24,21 +24,12 @@
 #include "utils/memutils.h"
 #include "utils/typcache.h"
 
+#include "aggstate.h"
 #include "budget.h"
 #include "jsonout.h"
 #include "metrics.h"
 
 #define STATE_FORMAT_VERSION 1
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s called in non-aggregate context", fn);
-	return aggcxt;
-}
 
 static void
 state_corrupted(const char *what)
@@ -144,7 +135,7 @@ Datum
 classification_metrics_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "classification_metrics_transfn");
-	ClassState *st = PG_ARGISNULL(0) ? NULL : (ClassState *) PG_GETARG_POINTER(0);
+	ClassState *st = AGG_STATE_ARG(ClassState, 0);
 	double		score;
 
 	if (st == NULL)
@@ -174,8 +165,8 @@ Datum
 classification_metrics_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "classification_metrics_combine");
-	ClassState *a = PG_ARGISNULL(0) ? NULL : (ClassState *) PG_GETARG_POINTER(0);
-	ClassState *b = PG_ARGISNULL(1) ? NULL : (ClassState *) PG_GETARG_POINTER(1);
+	ClassState *a = AGG_STATE_ARG(ClassState, 0);
+	ClassState *b = AGG_STATE_ARG(ClassState, 1);
 	int64		i;
 
 	if (b == NULL)
@@ -278,7 +269,7 @@ PG_FUNCTION_INFO_V1(classification_metrics_final);
 Datum
 classification_metrics_final(PG_FUNCTION_ARGS)
 {
-	ClassState *st = PG_ARGISNULL(0) ? NULL : (ClassState *) PG_GETARG_POINTER(0);
+	ClassState *st = AGG_STATE_ARG(ClassState, 0);
 	ClassMetrics m;
 	MemBudget	budget;
 	StringInfoData s;
@@ -470,7 +461,7 @@ Datum
 ranking_metrics_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "ranking_metrics_transfn");
-	RankState  *st = PG_ARGISNULL(0) ? NULL : (RankState *) PG_GETARG_POINTER(0);
+	RankState  *st = AGG_STATE_ARG(RankState, 0);
 	int			k = 10;
 	ArrayType  *rec,
 			   *relarr;
@@ -538,8 +529,8 @@ Datum
 ranking_metrics_combine(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "ranking_metrics_combine");
-	RankState  *a = PG_ARGISNULL(0) ? NULL : (RankState *) PG_GETARG_POINTER(0);
-	RankState  *b = PG_ARGISNULL(1) ? NULL : (RankState *) PG_GETARG_POINTER(1);
+	RankState  *a = AGG_STATE_ARG(RankState, 0);
+	RankState  *b = AGG_STATE_ARG(RankState, 1);
 
 	if (b == NULL)
 	{
@@ -620,7 +611,7 @@ PG_FUNCTION_INFO_V1(ranking_metrics_final);
 Datum
 ranking_metrics_final(PG_FUNCTION_ARGS)
 {
-	RankState  *st = PG_ARGISNULL(0) ? NULL : (RankState *) PG_GETARG_POINTER(0);
+	RankState  *st = AGG_STATE_ARG(RankState, 0);
 	StringInfoData s;
 	double		n;
 
