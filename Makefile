@@ -18,6 +18,9 @@ REGRESS = upgrade
 REGRESS += mining mining_oracle mining_groceries mining_parallel mining_errors
 REGRESS += logistic logistic_parallel metrics registry models_fuzz
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql
+# isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
+ISOLATION = registry_cache
+ISOLATION_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/include
