@@ -61,6 +61,7 @@ typedef struct LogisticParams
 	LogisticSolver solver;		/* never LOGISTIC_AUTO when passed to logistic_fit */
 	int			max_iter;
 	double		tol;			/* stop when max |gradient of F| <= tol */
+	bool		warm_start;		/* Newton: start from the solution on a sample (large inputs) */
 	bool		verbose;		/* an INFO message per iteration */
 } LogisticParams;
 
@@ -85,6 +86,9 @@ typedef struct LogisticReport
 	double		objective;		/* F at the solution */
 	double		loss;			/* weighted mean log loss, without the penalty */
 	double		grad_norm;		/* max |gradient of F| at the last evaluation */
+	int			passes;			/* evaluations (passes over the rows or the sample) */
+	int64		warm_rows;		/* rows of the warm start's sample, 0 if none */
+	int			warm_iterations;	/* Newton iterations on that sample */
 } LogisticReport;
 
 /*

@@ -52,3 +52,19 @@ JOIN assoc.logistic_coefficients((SELECT assoc.train_logistic(features, label) F
 	USING (feature);
 
 DROP TABLE lr_par;
+
+-- large inputs start Newton from the solution on a sample of the chunks; the
+-- answer is the full data's optimum either way
+CREATE TEMP TABLE lr_big AS
+SELECT ARRAY[sin(i * 0.7), cos(i * 1.3) * 3, (i % 17) / 17.0 - 0.5]::float8[] AS features,
+	   sin(i * 0.7) + 0.2 * cos(i * 1.3) + 0.8 * sin(i * 2.9) > 0.1 AS label
+FROM generate_series(1, 160000) i;
+CREATE TEMP TABLE lr_big_models AS
+SELECT w, assoc.train_logistic(features, label, jsonb_build_object('warm_start', w)) AS model
+FROM lr_big, (VALUES (true), (false)) v(w) GROUP BY w;
+SELECT w AS warm_start, (assoc.model_info(model)->'info'->>'warm_start_rows')::int > 0 AS sampled,
+	   (assoc.model_info(model)->'info'->>'converged')::boolean AS converged
+FROM lr_big_models ORDER BY w;
+SELECT max(abs(a.coefficient - b.coefficient) / greatest(abs(b.coefficient), 1e-300)) < 1e-10 AS same_optimum
+FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w)) a
+JOIN assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE NOT w)) b USING (feature);

@@ -57,7 +57,7 @@ typedef struct TrainOptions
 	LogisticParams prm;
 	char	   *solver;
 	char	   *class_weight;	/* JSON text, or NULL */
-	OptionSpec	specs[8];
+	OptionSpec	specs[9];
 } TrainOptions;
 
 static void
@@ -70,7 +70,8 @@ parse_options(Jsonb *opts, TrainOptions *o)
 		{"class_weight", OPTION_JSON, &o->class_weight, 0, 0},
 		{"solver", OPTION_TEXT, &o->solver, 0, 0},
 		{"max_iter", OPTION_INT, &o->prm.max_iter, 1, 1000000},
-		{"tol", OPTION_FLOAT, &o->prm.tol, 0, 1},
+		{"tol", OPTION_FLOAT, &o->prm.tol, 0, 1},	/* specs[6] */
+		{"warm_start", OPTION_BOOL, &o->prm.warm_start, 0, 0},
 		{"verbose", OPTION_BOOL, &o->prm.verbose, 0, 0},
 	};
 
@@ -81,8 +82,9 @@ parse_options(Jsonb *opts, TrainOptions *o)
 	o->prm.standardize = true;
 	o->prm.weight_pos = 1.0;
 	o->prm.weight_neg = 1.0;
+	o->prm.warm_start = true;
 	o->prm.max_iter = 0;		/* 0: the solver's default */
-	o->prm.tol = 1e-10;
+	o->prm.tol = 0;				/* 0: the solver's default */
 	o->solver = "auto";
 	o->class_weight = NULL;
 	memcpy(o->specs, specs, sizeof(specs));
@@ -258,6 +260,29 @@ state_add_row(LogisticState *st, const double *x, bool label)
 		st->npos++;
 }
 
+/* Append nrows rows (features x, labels y of 0 or 1) in runs of whole chunks. */
+static void
+state_append_rows(LogisticState *st, const double *x, const double *y, int nrows)
+{
+	while (nrows > 0)
+	{
+		LogisticChunk *ch = state_chunk_for_row(st);
+		int			take = Min(nrows, st->chunk_rows - ch->nrows);
+		int			i;
+
+		memcpy(ch->x + (Size) ch->nrows * st->p, x, sizeof(double) * st->p * take);
+		memcpy(ch->y + ch->nrows, y, sizeof(double) * take);
+		for (i = 0; i < take; i++)
+			if (y[i] > 0)
+				st->npos++;
+		ch->nrows += take;
+		st->n += take;
+		x += (Size) take * st->p;
+		y += take;
+		nrows -= take;
+	}
+}
+
 /*
  * train_logistic_transfn(state internal, features float8[], label boolean
  *						  [, options jsonb]) RETURNS internal
@@ -309,8 +334,7 @@ train_logistic_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = agg_context(fcinfo, "train_logistic_combine");
 	LogisticState *a = AGG_STATE_ARG(LogisticState, 0);
 	LogisticState *b = AGG_STATE_ARG(LogisticState, 1);
-	int			c,
-				i;
+	int			c;
 
 	if (b == NULL)
 	{
@@ -327,10 +351,7 @@ train_logistic_combine(PG_FUNCTION_ARGS)
 		state_set_width(a, b->p);
 	for (c = 0; c < b->nchunks; c++)
 	{
-		const LogisticChunk *ch = &b->chunks[c];
-
-		for (i = 0; i < ch->nrows; i++)
-			state_add_row(a, ch->x + (Size) i * b->p, ch->y[i] > 0);
+		state_append_rows(a, b->chunks[c].x, b->chunks[c].y, b->chunks[c].nrows);
 		CHECK_FOR_INTERRUPTS();
 	}
 	PG_RETURN_POINTER(a);
@@ -380,6 +401,7 @@ train_logistic_serialize(PG_FUNCTION_ARGS)
 	}
 	else
 		pq_sendint32(&buf, -1);
+	/* room was made above: write without enlarging per value */
 	for (c = 0; c < st->nchunks; c++)
 	{
 		const LogisticChunk *ch = &st->chunks[c];
@@ -387,8 +409,13 @@ train_logistic_serialize(PG_FUNCTION_ARGS)
 		for (i = 0; i < ch->nrows; i++)
 		{
 			for (j = 0; j < st->p; j++)
-				pq_sendfloat8(&buf, ch->x[(Size) i * st->p + j]);
-			pq_sendbyte(&buf, ch->y[i] > 0 ? 1 : 0);
+			{
+				uint64		bits;
+
+				memcpy(&bits, &ch->x[(Size) i * st->p + j], sizeof(bits));
+				pq_writeint64(&buf, bits);
+			}
+			pq_writeint8(&buf, ch->y[i] > 0 ? 1 : 0);
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -425,7 +452,7 @@ train_logistic_deserialize(PG_FUNCTION_ARGS)
 				skipped,
 				i,
 				k;
-	double	   *x;
+	const char *rows;
 
 	(void) agg_context(fcinfo, "train_logistic_deserialize");
 	buf.data = VARDATA_ANY(sstate);
@@ -460,28 +487,36 @@ train_logistic_deserialize(PG_FUNCTION_ARGS)
 	st->skipped = skipped;
 	if (p > 0)
 		state_set_width(st, p);
-	x = palloc(sizeof(double) * Max(p, 1));
+	rows = pq_getmsgbytes(&buf, buf.len - buf.cursor);
 	for (i = 0; i < n; i++)
 	{
-		int			label;
+		LogisticChunk *ch = state_chunk_for_row(st);
+		double	   *x = ch->x + (Size) ch->nrows * p;
+		uint8		label;
 
 		for (k = 0; k < p; k++)
 		{
-			x[k] = pq_getmsgfloat8(&buf);
+			uint64		bits;
+
+			memcpy(&bits, rows, sizeof(bits));
+			bits = pg_ntoh64(bits);
+			memcpy(&x[k], &bits, sizeof(bits));
 			if (!isfinite(x[k]))
 				state_corrupted("A feature is not finite.");
+			rows += sizeof(bits);
 		}
-		label = pq_getmsgbyte(&buf);
-		if (label != 0 && label != 1)
+		label = (uint8) *rows++;
+		if (label > 1)
 			state_corrupted("A label is not 0 or 1.");
-		state_add_row(st, x, label == 1);
+		ch->y[ch->nrows++] = label;
+		st->n++;
+		st->npos += label;
 		if ((i & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	if (st->npos != npos)
 		state_corrupted("Its label counts are inconsistent.");
 	pq_getmsgend(&buf);
-	pfree(x);
 	PG_RETURN_POINTER(st);
 }
 
@@ -493,8 +528,11 @@ info_json(const char *solver, const LogisticReport *rep, const LogisticState *st
 	StringInfoData s;
 
 	initStringInfo(&s);
-	appendStringInfo(&s, "{\"solver\": \"%s\", \"iterations\": %d, \"converged\": %s",
-					 solver, rep->iterations, rep->converged ? "true" : "false");
+	appendStringInfo(&s, "{\"solver\": \"%s\", \"iterations\": %d, \"converged\": %s"
+					 ", \"passes\": %d, \"warm_start_rows\": " INT64_FORMAT
+					 ", \"warm_start_iterations\": %d",
+					 solver, rep->iterations, rep->converged ? "true" : "false",
+					 rep->passes, rep->warm_rows, rep->warm_iterations);
 	appendStringInfoString(&s, ", \"objective\": ");
 	json_append_float(&s, rep->objective);
 	appendStringInfoString(&s, ", \"gradient_norm\": ");
@@ -550,6 +588,13 @@ train_logistic_final(PG_FUNCTION_ARGS)
 	o.solver = (char *) solver;
 	if (o.prm.max_iter == 0)
 		o.prm.max_iter = o.prm.solver == LOGISTIC_NEWTON ? 100 : 1000;
+
+	/*
+	 * Newton ends with one more step from a gradient below tol, which squares
+	 * the error, so 1e-8 gives coefficients as exact as L-BFGS gets at 1e-10.
+	 */
+	if (!o.specs[6].present)
+		o.prm.tol = o.prm.solver == LOGISTIC_NEWTON ? 1e-8 : 1e-10;
 
 	d.p = st->p;
 	d.nchunks = st->nchunks;
