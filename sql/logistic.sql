@@ -136,6 +136,9 @@ SELECT pg_temp.err($$SELECT assoc.train_logistic(features, label, '{"class_weigh
 SELECT pg_temp.err($$SELECT assoc.train_logistic(features, label, '{"class_weight": {"true": 0}}') FROM lr_data WHERE dataset = 'basic'$$) AS class_weight_zero;
 SELECT pg_temp.err($$SELECT assoc.train_logistic(features, label, '{"class_weight": [1, 2]}') FROM lr_data WHERE dataset = 'basic'$$) AS class_weight_array;
 
+SELECT pg_temp.err($$SELECT assoc.train_logistic(f, y) FROM (VALUES (ARRAY[1e300, 1], true), (ARRAY[-1e300, 2], false), (ARRAY[1e300, 3], false)) v(f, y)$$) AS overflow_standardised;
+SELECT pg_temp.err($$SELECT assoc.train_logistic(f, y, '{"standardize": false}') FROM (VALUES (ARRAY[1e300, 1], true), (ARRAY[-1e300, 2], false), (ARRAY[1e300, 3], false)) v(f, y)$$) AS overflow_raw;
+
 -- scoring bad input
 SELECT pg_temp.err($$SELECT assoc.predict(model, ARRAY[1.0, 2.0]) FROM lr_models WHERE dataset = 'basic' AND options = '{}'$$) AS wrong_length;
 SELECT pg_temp.err($$SELECT assoc.predict(model, ARRAY[1, 2, NULL, 4, 5]::float8[]) FROM lr_models WHERE dataset = 'basic' AND options = '{}'$$) AS null_element;

@@ -68,3 +68,8 @@ FROM lr_big_models ORDER BY w;
 SELECT max(abs(a.coefficient - b.coefficient) / greatest(abs(b.coefficient), 1e-300)) < 1e-10 AS same_optimum
 FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w)) a
 JOIN assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE NOT w)) b USING (feature);
+
+-- statement_timeout cancels training (the passes check for interrupts)
+SET statement_timeout = '20ms';
+SELECT length(assoc.train_logistic(features, label, '{"warm_start": false}')) FROM lr_big;
+RESET statement_timeout;

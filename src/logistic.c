@@ -129,9 +129,37 @@ compute_scaling(Work *wk)
 		double		v = var[j] / n;
 		double		bound = n * DBL_EPSILON * v + pow(n * wk->mean[j] * DBL_EPSILON, 2);
 
+		if (!isfinite(wk->mean[j]) || !isfinite(v))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d is too large to standardise", j + 1),
+					 errdetail("Its mean or variance overflows a float8."),
+					 errhint("Rescale the feature, e.g. divide it by a power of ten.")));
 		wk->invscale[j] = (v <= bound) ? 1.0 : 1.0 / sqrt(v);
 	}
 	pfree(var);
+}
+
+/*
+ * Features so large (without standardisation) that the loss, its gradient or
+ * its Hessian overflow: stop with an error rather than return a model from
+ * infinite or NaN arithmetic.
+ */
+static void
+check_finite_pass(double f, const double *g, const double *H, int q)
+{
+	bool		ok = isfinite(f);
+	int			j;
+
+	for (j = 0; ok && g && j < q; j++)
+		ok = isfinite(g[j]);
+	for (j = 0; ok && H && j < q * q; j++)
+		ok = isfinite(H[j]);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the logistic loss overflows on these features"),
+				 errhint("Standardise the features (option \"standardize\") or rescale them.")));
 }
 
 /*
@@ -230,6 +258,7 @@ evaluate(Work *wk, const double *theta, double *g, double *H)
 	wk->loss = loss / wk->sumw;
 	wk->min_margin = min_margin;
 	wk->evals++;
+	check_finite_pass(loss + penalty, g, H, q);
 	return (loss + penalty) / wk->sumw;
 }
 
@@ -326,12 +355,17 @@ fit_newton(Work *wk, MemBudget *budget, double *theta, LogisticReport *rep)
 		 * the optimum it squares the error, and costs no pass over the data);
 		 * or at the numerical optimum, where no step changes theta any more.
 		 */
-		if (small || max_abs(dir, q) <= 1e-14 * (1.0 + max_abs(theta, q)))
+		if (small)
 		{
-			if (small)
-				for (j = 0; j < q; j++)
-					theta[j] += dir[j];
+			for (j = 0; j < q; j++)
+				theta[j] += dir[j];
 			rep->converged = true;
+			break;
+		}
+		/* stalled: converged only if the gradient is at rounding level */
+		if (max_abs(dir, q) <= 1e-14 * (1.0 + max_abs(theta, q)))
+		{
+			rep->converged = max_abs(g, q) <= 100 * wk->prm->tol;
 			break;
 		}
 
@@ -790,6 +824,12 @@ logistic_fit(const LogisticData *d, const LogisticParams *params, MemBudget *bud
 				 errhint("Raise option \"max_iter\", raise \"l2\", or standardise the features.")));
 	budget_free(budget, wk.B, block);
 
+	for (j = 0; j < q; j++)
+		if (!isfinite(theta[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the logistic coefficients overflow on these features"),
+					 errhint("Standardise the features (option \"standardize\"), rescale them, or raise \"l2\".")));
 	m->p = p;
 	m->fit_intercept = params->fit_intercept;
 	m->standardize = params->standardize;
