@@ -32,6 +32,13 @@
 #define LS_C2 0.9
 #define LS_MAX_EVALS 30
 
+/*
+ * Relative change of F below which its value is treated as rounding noise:
+ * F sums the loss of every row, so on a million rows its last ~4 digits are
+ * noise.  Below it, the line searches judge progress by the gradient.
+ */
+#define F_NOISE 1e-10
+
 typedef struct Work
 {
 	const LogisticData *d;
@@ -141,6 +148,30 @@ compute_scaling(Work *wk)
 }
 
 /*
+ * B = [(x - mean) * invscale, 1] for the m rows of x (p features; the column
+ * of ones only when q > p).  The pointers do not alias, which lets the
+ * compiler vectorise the inner loop.
+ */
+static void
+standardize_block(double *pg_restrict B, const double *pg_restrict x, int m, int p, int q,
+				  const double *pg_restrict mean, const double *pg_restrict invscale)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < m; i++)
+	{
+		double	   *pg_restrict b = B + (Size) i * q;
+		const double *pg_restrict xi = x + (Size) i * p;
+
+		for (j = 0; j < p; j++)
+			b[j] = (xi[j] - mean[j]) * invscale[j];
+		if (q > p)
+			b[p] = 1.0;
+	}
+}
+
+/*
  * Features so large (without standardisation) that the loss, its gradient or
  * its Hessian overflow: stop with an error rather than return a model from
  * infinite or NaN arithmetic.
@@ -193,17 +224,7 @@ evaluate(Work *wk, const double *theta, double *g, double *H)
 
 		if (m == 0)
 			continue;
-		/* B = [(x - mean) * invscale, 1] */
-		for (i = 0; i < m; i++)
-		{
-			const double *x = ch->x + (Size) i * p;
-			double	   *b = wk->B + (Size) i * q;
-
-			for (j = 0; j < p; j++)
-				b[j] = (x[j] - wk->mean[j]) * wk->invscale[j];
-			if (q > p)
-				b[p] = 1.0;
-		}
+		standardize_block(wk->B, ch->x, m, p, q, wk->mean, wk->invscale);
 		blas_dgemv(false, m, q, 1.0, wk->B, q, theta, 0.0, wk->z);
 		for (i = 0; i < m; i++)
 		{
@@ -211,7 +232,8 @@ evaluate(Work *wk, const double *theta, double *g, double *H)
 			double		y = ch->y[i];
 			double		s = y > 0 ? prm->weight_pos : prm->weight_neg;
 			double		e = exp(-fabs(z));
-			double		prob = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+			double		inv = 1.0 / (1.0 + e);
+			double		prob = z >= 0 ? inv : e * inv;
 			double		margin = y > 0 ? z : -z;
 
 			/* log(1 + exp(z)) - y z, stably */
@@ -383,7 +405,7 @@ fit_newton(Work *wk, MemBudget *budget, double *theta, LogisticReport *rep)
 			 * of F), a smaller gradient.
 			 */
 			if (ftrial <= f + LS_C1 * alpha * slope ||
-				(ftrial <= f + 1e-14 * fabs(f) && max_abs(gt, q) < max_abs(g, q)))
+				(ftrial <= f + F_NOISE * fabs(f) && max_abs(gt, q) < max_abs(g, q)))
 			{
 				accepted = true;
 				break;
@@ -442,7 +464,7 @@ ls_eval(Work *wk, const double *theta, const double *d, double alpha, double *x,
 
 /*
  * Enough decrease at pt: the Armijo condition, or, where F cannot resolve
- * the decrease any more (a change below 1e-14 |F|), Hager and Zhang's
+ * the decrease any more (a change below F_NOISE |F|), Hager and Zhang's
  * approximate Wolfe condition on the slope, phi'(a) <= (2 delta - 1) phi'(0)
  * with delta = 0.1.  Without the second form, L-BFGS stalls at a gradient
  * near sqrt(rounding of F) instead of reaching the tolerance.
@@ -452,7 +474,7 @@ enough_decrease(const LsPoint *pt, double f0, double slope0)
 {
 	if (pt->f <= f0 + LS_C1 * pt->alpha * slope0)
 		return true;
-	return pt->f <= f0 + 1e-14 * fabs(f0) && pt->slope <= -0.8 * slope0;
+	return pt->f <= f0 + F_NOISE * fabs(f0) && pt->slope <= -0.8 * slope0;
 }
 
 /*

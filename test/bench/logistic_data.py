@@ -1,10 +1,8 @@
 #!/usr/bin/python3
 """The benchmark data of test/bench/logistic_bench.sh, computed the same way
 as the SQL in that script (integer hashing, so both sides hold the very same
-doubles), then timed with scikit-learn.  Run by the bench script; prints
-"name seconds" lines and a checksum line."""
+doubles), and scikit-learn timed on them at the bench script's request."""
 import json
-import os
 import sys
 import time
 
@@ -30,36 +28,46 @@ def data(n, p):
 
 
 def main():
-    n, p, repeats = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    """Build the data, print its checksum, then serve requests read from stdin,
+    one per line, answering "<request> <seconds> [detail]":
+      lbfgs, lbfgs1              fit StandardScaler + LogisticRegression(lbfgs), all threads / one thread
+      newton_cholesky            the same with solver newton-cholesky, all threads
+      predict                    predict_proba of the last lbfgs model, all threads
+      coef <file>                write the coefficients of the last models as JSON
+    so that the bench script can interleave its runs with the database's."""
+    n, p = int(sys.argv[1]), int(sys.argv[2])
     X, y = data(n, p)
-    print('checksum %.6f %d' % (X.sum(), y.sum()))
-    sys.stdout.flush()
+    print('checksum %.6f %d' % (X.sum(), y.sum()), flush=True)
+    import warnings
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
-    import warnings
+    from threadpoolctl import threadpool_limits
     warnings.simplefilter('ignore')
-    coef = {}
-    for name, kw in (('sklearn_lbfgs', dict(solver='lbfgs')),
-                     ('sklearn_newton_cholesky', dict(solver='newton-cholesky'))):
-        times = []
-        for _ in range(repeats):
-            model = make_pipeline(StandardScaler(), LogisticRegression(**kw))
+    models = {}
+    for line in sys.stdin:
+        req = line.split()
+        if not req:
+            continue
+        if req[0] in ('lbfgs', 'lbfgs1', 'newton_cholesky'):
+            solver = 'newton-cholesky' if req[0] == 'newton_cholesky' else 'lbfgs'
+            model = make_pipeline(StandardScaler(), LogisticRegression(solver=solver))
+            with threadpool_limits(1 if req[0] == 'lbfgs1' else None):
+                t = time.perf_counter()
+                model.fit(X, y)
+                t = time.perf_counter() - t
+            models[solver] = model
+            print('%s %.4f iterations=%d' % (req[0], t, model[-1].n_iter_[0]), flush=True)
+        elif req[0] == 'predict':
             t = time.perf_counter()
-            model.fit(X, y)
-            times.append(time.perf_counter() - t)
-        lr = model[-1]
-        coef[name] = [float(lr.intercept_[0])] + [float(c) for c in lr.coef_[0]]
-        print('%s %.4f iterations=%d' % (name, sorted(times)[len(times) // 2], lr.n_iter_[0]))
-        sys.stdout.flush()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        model.predict_proba(X)
-        times.append(time.perf_counter() - t)
-    print('sklearn_predict_proba %.4f' % sorted(times)[len(times) // 2])
-    with open(os.environ.get('COEF_OUT', '/dev/null'), 'w') as f:
-        json.dump(coef, f)
+            models['lbfgs'].predict_proba(X)
+            print('predict %.4f' % (time.perf_counter() - t), flush=True)
+        elif req[0] == 'coef':
+            with open(req[1], 'w') as f:
+                json.dump({'sklearn_' + k.replace('-', '_'):
+                           [float(m[-1].intercept_[0])] + [float(c) for c in m[-1].coef_[0]]
+                           for k, m in models.items()}, f)
+            print('coef 0', flush=True)
 
 
 if __name__ == '__main__':
