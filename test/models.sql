@@ -56,7 +56,7 @@ SELECT is(
 	 JOIN pg_namespace n ON n.oid = p.pronamespace
 	 WHERE n.nspname = 'assoc'
 	   AND (p.proname ~ '^(train_logistic|classification_metrics|ranking_metrics|logistic_coefficients|predict|model_info)'
-			OR p.proname IN ('save_model', 'deploy', 'rollback', 'model', 'set_training_spec', 'lock_model_name', 'set_deployed'))
+			OR p.proname IN ('save_model', 'deploy', 'rollback', 'model', 'model_missing', 'set_training_spec', 'lock_model_name', 'set_deployed'))
 	   AND obj_description(p.oid, 'pg_proc') IS NULL),
 	NULL, 'every function and aggregate has COMMENT ON');
 

@@ -192,35 +192,45 @@ END $$;
 COMMENT ON FUNCTION assoc.rollback(text) IS
 	'deploys again the version deployed before the current one (repeated calls walk further back through the deployment history); returns it';
 
-CREATE FUNCTION assoc.model(name text, version integer DEFAULT NULL)
+-- Raises the error that explains why assoc.model found nothing (never returns).
+CREATE FUNCTION assoc.model_missing(name text, version integer)
 	RETURNS bytea LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	result bytea;
 BEGIN
-	IF model.version IS NULL THEN
-		SELECT m.model INTO result FROM assoc.models AS m WHERE m.name = model.name AND m.deployed;
-		IF NOT FOUND THEN
-			PERFORM FROM assoc.model_names AS n WHERE n.name = model.name;
-			IF NOT FOUND THEN
-				RAISE EXCEPTION 'model "%" does not exist', model.name USING ERRCODE = '42704';
-			END IF;
-			RAISE EXCEPTION 'model "%" has no deployed version', model.name
-				USING ERRCODE = '55000', HINT = 'Deploy one with assoc.deploy(name, version).';
-		END IF;
-	ELSE
-		SELECT m.model INTO result FROM assoc.models AS m
-		WHERE m.name = model.name AND m.version = model.version;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'model "%" has no version %', model.name, model.version
-				USING ERRCODE = '42704';
-		END IF;
+	PERFORM FROM assoc.model_names AS n WHERE n.name = model_missing.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', model_missing.name USING ERRCODE = '42704';
+	ELSIF model_missing.version IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no deployed version', model_missing.name
+			USING ERRCODE = '55000', HINT = 'Deploy one with assoc.deploy(name, version).';
 	END IF;
-	RETURN result;
+	RAISE EXCEPTION 'model "%" has no version %', model_missing.name, model_missing.version
+		USING ERRCODE = '42704';
 END $$;
+COMMENT ON FUNCTION assoc.model_missing(text, integer) IS
+	'internal: raises the error of assoc.model when the name, version or deployed version does not exist';
+
+-- SQL rather than PL/pgSQL: PL/pgSQL detoasts a value it assigns, while a SQL
+-- function passes a TOASTed model on as its TOAST pointer, which
+-- assoc.predict's cache recognises without reading the model again.  Every
+-- name and operator is schema-qualified instead of pinning search_path.  (The
+-- planner does not inline a body with subqueries: called per row it costs a
+-- lookup per row; (SELECT assoc.model(name)) reads it once per query.)
+CREATE FUNCTION assoc.model(name text, version integer DEFAULT NULL)
+	RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN $2 IS NULL
+		THEN COALESCE((SELECT m.model FROM assoc.models AS m
+					   WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed),
+					  assoc.model_missing($1, NULL))
+		ELSE COALESCE((SELECT m.model FROM assoc.models AS m
+					   WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.version OPERATOR(pg_catalog.=) $2),
+					  assoc.model_missing($1, $2))
+	END
+$$;
 COMMENT ON FUNCTION assoc.model(text, integer) IS
-	'the deployed model of name (or the given version), as bytea; for scoring many rows write (SELECT assoc.model(name)) so it is read once';
+	'the deployed model of name (or the given version), as bytea; to score many rows write (SELECT assoc.model(name)) so it is read once';
 
 CREATE FUNCTION assoc.set_training_spec(name text, trainer text, source text,
 	options jsonb DEFAULT '{}', holdout float8 DEFAULT 0.2, metric text DEFAULT NULL,
