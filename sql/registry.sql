@@ -41,6 +41,22 @@ SELECT assoc.model('propensity') = (SELECT model FROM reg_trained WHERE l2 = 100
 SELECT round(assoc.predict(assoc.model('propensity'), ARRAY[0.5, 0.1])::numeric, 6) AS p_deployed,
 	   round(assoc.predict(assoc.model('propensity', 1), ARRAY[0.5, 0.1])::numeric, 6) AS p_v1;
 
+-- models too large to stay inline (TOASTed, passed on as TOAST pointers):
+-- one call site alternating between two versions scores each row with its own
+SELECT i, ARRAY(SELECT sin(i * j) FROM generate_series(1, 300) j)::float8[] AS f, i % 3 = 0 AS y
+INTO TEMP reg_wide FROM generate_series(1, 400) i;
+SELECT assoc.save_model('wide', assoc.train_logistic(f, y, '{"l2": 1}')) AS version FROM reg_wide;
+SELECT assoc.save_model('wide', assoc.train_logistic(f, y, '{"l2": 50}')) AS version FROM reg_wide;
+SELECT length(assoc.model('wide', 1)) > 4000 AS large,
+	   pg_relation_size(reltoastrelid) > 0 AS stored_out_of_line
+FROM pg_class WHERE oid = 'assoc.models'::regclass;
+SELECT count(*) AS rows,
+	   bool_and(assoc.predict(assoc.model('wide', 1 + i % 2), f) =
+				CASE i % 2 WHEN 0 THEN assoc.predict((SELECT assoc.model('wide', 1)), f)
+						   ELSE assoc.predict((SELECT assoc.model('wide', 2)), f) END) AS each_row_its_model,
+	   count(DISTINCT round(assoc.predict(assoc.model('wide', 1 + i % 2), f)::numeric, 12)) > 200 AS varied
+FROM reg_wide;
+
 -- deploy, deploy again (no change), rollback walks back through the history
 SELECT assoc.deploy('propensity', 1);
 SELECT assoc.deploy('propensity', 2);
