@@ -24,4 +24,18 @@ agg_context(FunctionCallInfo fcinfo, const char *fn)
 #define AGG_STATE_ARG(type, argno) \
 	(PG_ARGISNULL(argno) ? (type *) NULL : (type *) PG_GETARG_POINTER(argno))
 
+/*
+ * In a combine function: without a second state the first is the result (a
+ * NULL result if there is none either).
+ */
+#define AGG_COMBINE_IF_NO_SECOND(a, b) \
+	do { \
+		if ((b) == NULL) \
+		{ \
+			if ((a) == NULL) \
+				PG_RETURN_NULL(); \
+			PG_RETURN_POINTER(a); \
+		} \
+	} while (0)
+
 #endif							/* ASSOC_AGGSTATE_H */

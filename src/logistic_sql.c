@@ -336,12 +336,7 @@ train_logistic_combine(PG_FUNCTION_ARGS)
 	LogisticState *b = AGG_STATE_ARG(LogisticState, 1);
 	int			c;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+	AGG_COMBINE_IF_NO_SECOND(a, b);
 	if (a == NULL)
 		a = state_create(aggcxt, b->options);
 	else

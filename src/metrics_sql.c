@@ -169,12 +169,7 @@ classification_metrics_combine(PG_FUNCTION_ARGS)
 	ClassState *b = AGG_STATE_ARG(ClassState, 1);
 	int64		i;
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+	AGG_COMBINE_IF_NO_SECOND(a, b);
 	if (a == NULL)
 		a = class_create(aggcxt);
 	if (b->has_threshold)
@@ -532,12 +527,7 @@ ranking_metrics_combine(PG_FUNCTION_ARGS)
 	RankState  *a = AGG_STATE_ARG(RankState, 0);
 	RankState  *b = AGG_STATE_ARG(RankState, 1);
 
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
+	AGG_COMBINE_IF_NO_SECOND(a, b);
 	if (a == NULL)
 		a = rank_create(aggcxt, b->k);
 	rank_check_k(a, b->k);
