@@ -17,7 +17,11 @@ DATA_built = assoc--0.1.0.sql assoc--0.1.0--0.2.0.sql
 REGRESS = upgrade
 REGRESS += mining mining_oracle mining_groceries mining_parallel mining_errors
 REGRESS += features features_oracle features_retail features_parallel features_sklearn features_errors
+REGRESS += logistic logistic_parallel metrics registry models_fuzz
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
+# isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
+ISOLATION = registry_cache
+ISOLATION_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/include

@@ -138,9 +138,11 @@ typedef void *(*ModelDecodeFn) (const ModelHeader *h, ModelReader *body);
 
 /*
  * The decoded model of argument argno, decoded at most once per distinct
- * model per call site (kept in fn_extra for the life of the query).  The
- * model bytes are compared with the cached ones, so a different model in the
- * same call site is always decoded afresh.  *h is set to its header.
+ * model per call site (kept in fn_extra for the life of the query).  A model
+ * is recognised by its on-disk TOAST pointer, its compressed bytes or its
+ * bytes; only a model over 64 kB arriving at the address seen last is taken
+ * on its 32-byte header (which holds the CRC).  Any other model is decoded
+ * afresh.  *h is set to its header.
  */
 extern void *model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect,
 						  ModelDecodeFn decode, ModelHeader *h);

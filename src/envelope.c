@@ -8,6 +8,8 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 #include "utils/float.h"
 
@@ -211,6 +213,7 @@ model_corrupted(const char *detail)
 void
 model_need(ModelReader *r, Size n, Size elsize)
 {
+	Assert(r->p <= r->end);
 	if (elsize != 0 && n > (Size) (r->end - r->p) / elsize)
 		model_corrupted("The model ends before its contents.");
 }
@@ -309,6 +312,29 @@ model_end(ModelReader *r)
 		model_corrupted("There are bytes after the end of the model.");
 }
 
+/*
+ * A copy of the JSON object text stored in a model's metadata, after checking
+ * that it is one: no NUL byte, valid in the database encoding, valid JSON,
+ * an object.  Only a crafted model (its CRC recomputed) can fail here.
+ */
+static char *
+checked_json_object(const char *s, uint32 len)
+{
+	char	   *copy;
+	const char *q;
+	JsonLexContext *lex;
+
+	if (memchr(s, '\0', len) != NULL || !pg_verifymbstr(s, (int) len, true))
+		model_corrupted("The metadata of the model is not valid text.");
+	copy = pnstrdup(s, len);
+	for (q = copy; *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'; q++)
+		;
+	lex = makeJsonLexContextCstringLen(copy, (int) len, GetDatabaseEncoding(), false);
+	if (*q != '{' || pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+		model_corrupted("The metadata of the model is not a JSON object.");
+	return copy;
+}
+
 void
 model_open(const bytea *model, ModelKind expect, ModelHeader *h, ModelMeta *meta,
 		   ModelReader *body)
@@ -365,17 +391,20 @@ model_open(const bytea *model, ModelKind expect, ModelHeader *h, ModelMeta *meta
 	if (meta)
 	{
 		meta->created_at = model_get_i64(&r);
+		if (!TIMESTAMP_NOT_FINITE(meta->created_at) && !IS_VALID_TIMESTAMP(meta->created_at))
+			model_corrupted("The creation time of the model is out of range.");
 		meta->training_rows = model_get_u64(&r);
 		meta->loss = model_get_f64(&r);
 		s = model_get_bytes(&r, &len);
-		meta->params_json = pnstrdup(s, len);
+		meta->params_json = checked_json_object(s, len);
 		s = model_get_bytes(&r, &len);
-		meta->info_json = pnstrdup(s, len);
+		meta->info_json = checked_json_object(s, len);
 	}
 	else
 	{
+		/* skip created_at, training rows and loss, checking they are there */
+		model_need(&r, 24, 1);
 		r.p += 24;
-		model_need(&r, 0, 1);
 		(void) model_get_bytes(&r, &len);
 		(void) model_get_bytes(&r, &len);
 	}
@@ -384,19 +413,57 @@ model_open(const bytea *model, ModelKind expect, ModelHeader *h, ModelMeta *meta
 
 /* ---------- cache ---------- */
 
+/*
+ * Above this size a model that arrives at the same address with the same
+ * 32-byte header (which holds the CRC of the whole model) is taken to be the
+ * model already decoded, without comparing every byte; at or below it the
+ * bytes are always compared.  See model_cached().
+ */
+#define MODEL_CACHE_FULL_COMPARE_LIMIT (64 * 1024)
+
 typedef struct ModelCache
 {
-	MemoryContext cxt;			/* holds copy and decoded */
+	MemoryContext cxt;			/* holds copy, zkey and decoded */
 	bool		valid;
-	bool		ondisk;			/* identified by its TOAST pointer */
-	Oid			toastrelid;
+	bool		ondisk;			/* last seen as an on-disk TOAST pointer */
+	Oid			toastrelid;		/* ... which is this one */
 	Oid			valueid;
-	const void *raw_ptr;		/* address of the bytes last seen (compared, never read) */
-	bytea	   *copy;
+	const char *raw_ptr;		/* address of the bytes last seen (compared, never read) */
+	struct varlena *zkey;		/* the compressed inline form last seen, or NULL */
+	bytea	   *copy;			/* the model, with a 4-byte header */
 	ModelHeader h;
 	void	   *decoded;
 } ModelCache;
 
+/*
+ * Whether the model bytes data[0..size) are those of the cached model.
+ */
+static bool
+cache_same_bytes(const ModelCache *c, const char *data, Size size)
+{
+	const char *cached = VARDATA(c->copy);
+
+	if (size != VARSIZE(c->copy) - VARHDRSZ)
+		return false;
+	if (size > MODEL_CACHE_FULL_COMPARE_LIMIT && data == c->raw_ptr)
+		return memcmp(data, cached, ASSOC_MODEL_HEADER_SIZE) == 0;
+	return memcmp(data, cached, size) == 0;
+}
+
+/*
+ * How a model is recognised as the one decoded before, cheapest first:
+ *	- an on-disk TOAST pointer equal to the cached one (TOAST values never
+ *	  change, so the same pointer means the same bytes);
+ *	- a compressed inline value equal, byte for byte, to the compressed value
+ *	  seen before (no decompression);
+ *	- the model bytes equal to the cached ones.  Models larger than
+ *	  MODEL_CACHE_FULL_COMPARE_LIMIT that arrive at the address of the bytes
+ *	  seen last (an InitPlan parameter, a CTE row) are compared on their
+ *	  header only, which includes the CRC-32C of the whole model: comparing
+ *	  megabytes per row would cost more than the scoring.
+ * Anything else is a new model: it is copied, checked and decoded.  The
+ * previous decoded model is freed then, so a call site holds one model.
+ */
 void *
 model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn decode,
 			 ModelHeader *h)
@@ -405,6 +472,7 @@ model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	struct varatt_external toast;
 	bool		ondisk = VARATT_IS_EXTERNAL_ONDISK(raw);
+	bool		compressed = VARATT_IS_COMPRESSED(raw);
 	bytea	   *m;
 	MemoryContext old;
 	ModelReader body;
@@ -421,23 +489,44 @@ model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn
 
 	if (c->valid)
 	{
-		if (ondisk && c->ondisk && toast.va_toastrelid == c->toastrelid &&
-			toast.va_valueid == c->valueid)
-			goto hit;
-		m = (bytea *) PG_DETOAST_DATUM(PointerGetDatum(raw));
-		if (VARSIZE(m) == VARSIZE(c->copy) &&
-			(((const void *) m == c->raw_ptr &&
-			  memcmp(m, c->copy, Min(VARSIZE(m), VARHDRSZ + ASSOC_MODEL_HEADER_SIZE)) == 0) ||
-			 memcmp(m, c->copy, VARSIZE(m)) == 0))
+		if (ondisk)
 		{
-			c->raw_ptr = m;
-			if ((struct varlena *) m != raw)
-				pfree(m);
-			goto hit;
+			if (c->ondisk && toast.va_toastrelid == c->toastrelid &&
+				toast.va_valueid == c->valueid)
+				goto hit;
+		}
+		else if (compressed)
+		{
+			if (c->zkey != NULL && VARSIZE_ANY(raw) == VARSIZE_ANY(c->zkey) &&
+				memcmp(raw, c->zkey, VARSIZE_ANY(raw)) == 0)
+				goto hit;
+		}
+		else if (!VARATT_IS_EXTERNAL(raw))
+		{
+			/* plain inline value (4-byte or short header): no copy needed */
+			if (cache_same_bytes(c, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw)))
+			{
+				c->raw_ptr = VARDATA_ANY(raw);
+				goto hit;
+			}
 		}
 	}
-	else
-		m = (bytea *) PG_DETOAST_DATUM(PointerGetDatum(raw));
+
+	m = (bytea *) PG_DETOAST_DATUM(PointerGetDatum(raw));
+	if (c->valid && cache_same_bytes(c, VARDATA(m), VARSIZE(m) - VARHDRSZ))
+	{
+		/* same model in another representation: remember this one too */
+		c->ondisk = false;
+		if (ondisk)
+		{
+			c->ondisk = true;
+			c->toastrelid = toast.va_toastrelid;
+			c->valueid = toast.va_valueid;
+		}
+		if ((struct varlena *) m != raw)
+			pfree(m);
+		goto hit;
+	}
 
 	/* a model not seen here before: check and decode it */
 	c->valid = false;
@@ -445,10 +534,16 @@ model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn
 	old = MemoryContextSwitchTo(c->cxt);
 	c->copy = (bytea *) palloc(VARSIZE(m));
 	memcpy(c->copy, m, VARSIZE(m));
+	c->zkey = NULL;
+	if (compressed)
+	{
+		c->zkey = palloc(VARSIZE_ANY(raw));
+		memcpy(c->zkey, raw, VARSIZE_ANY(raw));
+	}
 	model_open(c->copy, expect, &c->h, NULL, &body);
 	c->decoded = decode(&c->h, &body);
 	MemoryContextSwitchTo(old);
-	c->raw_ptr = m;
+	c->raw_ptr = VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw) ? NULL : VARDATA_ANY(raw);
 	c->ondisk = ondisk;
 	if (ondisk)
 	{

@@ -6,11 +6,13 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/datetime.h"
 #include "utils/timestamp.h"
 
 #include "envelope.h"
@@ -31,6 +33,7 @@ model_info(PG_FUNCTION_ARGS)
 	ModelMeta	meta;
 	ModelReader body;
 	StringInfoData js;
+	char		tsbuf[MAXDATELEN + 1];
 
 	model_open(model, MODEL_ANY, &h, &meta, &body);
 
@@ -39,9 +42,13 @@ model_info(PG_FUNCTION_ARGS)
 	escape_json(&js, model_kind_name(h.kind));
 	appendStringInfo(&js, ", \"format_version\": %u, \"flags\": %u, \"dim1\": %u, \"dim2\": %u",
 					 h.version, h.flags, h.dim1, h.dim2);
-	appendStringInfo(&js, ", \"bytes\": " UINT64_FORMAT, (uint64) VARSIZE_ANY(model));
-	appendStringInfoString(&js, ", \"created_at\": ");
-	escape_json(&js, timestamptz_to_str(meta.created_at));
+	/* the envelope's size: the same however the value is stored */
+	appendStringInfo(&js, ", \"bytes\": " UINT64_FORMAT,
+					 (uint64) ASSOC_MODEL_HEADER_SIZE + h.payload_len);
+	/* ISO 8601 whatever DateStyle is, as to_json writes a timestamptz */
+	appendStringInfo(&js, ", \"created_at\": \"%s\"",
+					 JsonEncodeDateTime(tsbuf, TimestampTzGetDatum(meta.created_at),
+										TIMESTAMPTZOID, NULL));
 	appendStringInfo(&js, ", \"training_rows\": " UINT64_FORMAT, meta.training_rows);
 	if (isnan(meta.loss) || isinf(meta.loss))
 		appendStringInfoString(&js, ", \"loss\": null");

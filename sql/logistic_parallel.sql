@@ -1,0 +1,75 @@
+-- assoc.train_logistic in a parallel plan (partial states serialised,
+-- deserialised and combined) gives the model of the serial plan; the final
+-- function can run many times on one state (a window with a growing frame).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS assoc;
+RESET client_min_messages;
+SET extra_float_digits = 0;
+
+-- 40,000 rows, 4 features, some NULL labels; deterministic (no random())
+CREATE TABLE lr_par AS
+SELECT i AS id,
+	   ARRAY[sin(i * 0.7), cos(i * 1.3) * 3, (i % 17) / 17.0 - 0.5, sin(i * 0.11) * cos(i * 0.37)]::float8[] AS features,
+	   CASE WHEN i % 997 = 0 THEN NULL
+			ELSE sin(i * 0.7) + 0.2 * cos(i * 1.3) + 0.4 * sin(i * 2.9) > 0.1 END AS label
+FROM generate_series(1, 40000) i;
+ANALYZE lr_par;
+
+SET max_parallel_workers_per_gather = 0;
+SELECT assoc.train_logistic(features, label, '{"l2": 0.5}') AS serial FROM lr_par \gset
+
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT assoc.train_logistic(features, label, '{"l2": 0.5}') FROM lr_par;
+SELECT assoc.train_logistic(features, label, '{"l2": 0.5}') AS parallel FROM lr_par \gset
+RESET parallel_leader_participation;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+RESET max_parallel_workers_per_gather;
+
+-- the same rows (in another order) give the same model up to rounding
+SELECT count(*) AS coefficients,
+	   max(abs(s.coefficient - p.coefficient) / greatest(abs(s.coefficient), 1e-300)) < 1e-12 AS same_model
+FROM assoc.logistic_coefficients(:'serial'::bytea) s
+JOIN assoc.logistic_coefficients(:'parallel'::bytea) p USING (feature);
+SELECT i->'training_rows' AS training_rows, i->'info'->'skipped_rows' AS skipped_rows,
+	   i->'info'->'positives' AS positives, i->'hyper_parameters'->'l2' AS l2
+FROM (VALUES (assoc.model_info(:'serial'::bytea)), (assoc.model_info(:'parallel'::bytea))) v(i);
+
+-- a window with a growing frame runs the final function on the same state
+-- after every row; the last frame holds every row
+CREATE TEMP TABLE lr_window AS
+SELECT id, assoc.train_logistic(features, label) OVER (ORDER BY greatest(id, 200)) AS model
+FROM lr_par WHERE id <= 400;
+SELECT count(*) AS models, count(DISTINCT model) AS distinct_models FROM lr_window;
+SELECT max(abs(w.coefficient - a.coefficient) / greatest(abs(a.coefficient), 1e-300)) < 1e-12 AS last_frame_is_the_aggregate
+FROM assoc.logistic_coefficients((SELECT model FROM lr_window WHERE id = 400)) w
+JOIN assoc.logistic_coefficients((SELECT assoc.train_logistic(features, label) FROM lr_par WHERE id <= 400)) a
+	USING (feature);
+
+DROP TABLE lr_par;
+
+-- large inputs start Newton from the solution on a sample of the chunks; the
+-- answer is the full data's optimum either way
+CREATE TEMP TABLE lr_big AS
+SELECT ARRAY[sin(i * 0.7), cos(i * 1.3) * 3, (i % 17) / 17.0 - 0.5]::float8[] AS features,
+	   sin(i * 0.7) + 0.2 * cos(i * 1.3) + 0.8 * sin(i * 2.9) > 0.1 AS label
+FROM generate_series(1, 160000) i;
+CREATE TEMP TABLE lr_big_models AS
+SELECT w, assoc.train_logistic(features, label, jsonb_build_object('warm_start', w)) AS model
+FROM lr_big, (VALUES (true), (false)) v(w) GROUP BY w;
+SELECT w AS warm_start, (assoc.model_info(model)->'info'->>'warm_start_rows')::int > 0 AS sampled,
+	   (assoc.model_info(model)->'info'->>'converged')::boolean AS converged
+FROM lr_big_models ORDER BY w;
+SELECT max(abs(a.coefficient - b.coefficient) / greatest(abs(b.coefficient), 1e-300)) < 1e-10 AS same_optimum
+FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w)) a
+JOIN assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE NOT w)) b USING (feature);
+
+-- statement_timeout cancels training (the passes check for interrupts)
+SET statement_timeout = '20ms';
+SELECT length(assoc.train_logistic(features, label, '{"warm_start": false}')) FROM lr_big;
+RESET statement_timeout;

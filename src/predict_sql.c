@@ -1,0 +1,76 @@
+/*
+ * predict_sql.c
+ *	  assoc.predict: scores a feature vector with a model of any kind that can
+ *	  be scored, dispatching on the model's kind through the table below.
+ *
+ * The model is decoded once per call site (model_cached): scoring a million
+ * rows with the same model decodes it once.  A kind joins the table by
+ * providing <kind>_decode and <kind>_score in its header (docs/CONTRACTS.md).
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/array.h"
+
+#include "envelope.h"
+#include "featvec.h"
+#include "logistic.h"
+
+typedef double (*ModelScoreFn) (const void *decoded, const double *x, int n);
+
+typedef struct Scorer
+{
+	ModelKind	kind;
+	ModelDecodeFn decode;
+	ModelScoreFn score;
+} Scorer;
+
+/* The kinds assoc.predict can score. */
+static const Scorer scorers[] = {
+	{MODEL_LOGISTIC, logistic_decode, logistic_score},
+};
+
+typedef struct DecodedForScoring
+{
+	const Scorer *scorer;
+	void	   *model;
+} DecodedForScoring;
+
+/* ModelDecodeFn for any kind: find its scorer, decode with it. */
+static void *
+decode_for_scoring(const ModelHeader *h, ModelReader *body)
+{
+	DecodedForScoring *d = palloc(sizeof(DecodedForScoring));
+	int			i;
+
+	d->scorer = NULL;
+	for (i = 0; i < lengthof(scorers); i++)
+		if (scorers[i].kind == h->kind)
+			d->scorer = &scorers[i];
+	if (d->scorer == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("assoc.predict cannot score a %s model", model_kind_name(h->kind)),
+				 errhint("Use the scoring function of that kind of model.")));
+	d->model = d->scorer->decode(h, body);
+	return d;
+}
+
+/*
+ * assoc.predict(model bytea, features float8[]) RETURNS float8
+ *
+ * The model's score for the features: for a classifier, the probability of
+ * the positive class.
+ */
+PG_FUNCTION_INFO_V1(predict);
+Datum
+predict(PG_FUNCTION_ARGS)
+{
+	ModelHeader h;
+	DecodedForScoring *d = model_cached(fcinfo, 0, MODEL_ANY, decode_for_scoring, &h);
+	const double *x;
+	int			n;
+
+	x = featvec_get(PG_GETARG_ARRAYTYPE_P(1), &n, "features");
+	PG_RETURN_FLOAT8(d->scorer->score(d->model, x, n));
+}
