@@ -160,7 +160,7 @@ decode_items(CartIndex *ix, ModelReader *r)
 		if (ix->item_count[i] == 0 || ix->item_count[i] > ix->nbaskets)
 			model_corrupted("An item count is out of range.");
 	}
-	ix->labels = labels;
+	ix->labels = repalloc_huge(labels, Max(used, 1));
 
 	ix->by_count = palloc_extended(sizeof(uint32) * Max(ix->nitems, 1), MCXT_ALLOC_HUGE);
 	for (i = 0; i < ix->nitems; i++)
@@ -227,6 +227,7 @@ decode_rules(CartIndex *ix, ModelReader *r)
 			CHECK_FOR_INTERRUPTS();
 	}
 	ix->ante_start[ix->nrules] = nante;
+	ix->ante = repalloc_huge(ix->ante, sizeof(uint32) * Max(nante, 1));
 }
 
 /* Build the antecedent trie over the sorted rules. */
@@ -276,6 +277,9 @@ build_trie(CartIndex *ix)
 		ix->rule_hi[node] = i + 1;
 	}
 	ix->nnodes = n;
+	ix->node_code = repalloc_huge(ix->node_code, sizeof(uint32) * n);
+	ix->rule_lo = repalloc_huge(ix->rule_lo, sizeof(uint32) * n);
+	ix->rule_hi = repalloc_huge(ix->rule_hi, sizeof(uint32) * n);
 
 	/* children in creation order, which is ascending code order per parent */
 	ix->kid_start = palloc_extended(sizeof(uint32) * ((Size) n + 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);

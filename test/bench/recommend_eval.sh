@@ -30,21 +30,10 @@ DATA=${1:-../shared/data/online_retail.csv.gz}
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 
 echo "# data: $DATA (sha256 $(sha256sum "$DATA" | cut -c1-8))"
+. test/bench/lib.sh
+load_online_retail reco_eval "$DATA"
 "${PSQL[@]}" <<SQL
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS assoc;
-DROP SCHEMA IF EXISTS reco_eval CASCADE;
-CREATE SCHEMA reco_eval;
-CREATE TABLE reco_eval.raw(invoice_no text, stock_code text, description text, quantity int,
-  invoice_date timestamp, unit_price numeric, customer_id text, country text);
-\copy reco_eval.raw FROM PROGRAM 'gzip -dc $DATA' WITH (FORMAT csv, HEADER true)
-CREATE TABLE reco_eval.lines AS
-SELECT r.invoice_no, i.item_id, r.quantity, r.invoice_date, r.customer_id::numeric::bigint AS customer_id
-FROM reco_eval.raw r
-JOIN (SELECT row_number() OVER (ORDER BY stock_code)::bigint AS item_id, stock_code
-      FROM (SELECT DISTINCT stock_code FROM reco_eval.raw) s) i USING (stock_code)
-WHERE r.invoice_no NOT LIKE 'C%' AND r.quantity > 0 AND r.unit_price > 0 AND r.customer_id IS NOT NULL;
-ANALYZE reco_eval.lines;
 
 CREATE TABLE reco_eval.recs(method text, customer_id bigint, rank int, item_id bigint);
 
