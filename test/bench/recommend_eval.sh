@@ -201,3 +201,31 @@ FROM reco_eval.metrics m, reco_eval.metrics b
 WHERE (m.method LIKE 'rules%' OR m.method LIKE 'ALS%') AND b.method NOT LIKE 'rules%' AND b.method NOT LIKE 'ALS%'
 ORDER BY m.method, b.method;
 SQL
+
+# Cross-check of the SQL metrics by a second computation in Python from the same lists.
+psql -X -At -F '|' -c "
+  SELECT m.method, h.customer_id, array_to_string(h.relevant, ','),
+         coalesce((SELECT string_agg(item_id::text, ',' ORDER BY rank) FROM reco_eval.recs r
+                   WHERE r.method = m.method AND r.customer_id = h.customer_id AND r.rank <= 10), '')
+  FROM reco_eval.heldout h, (SELECT DISTINCT method FROM reco_eval.recs) m" > test/bench/out/eval_lists.txt
+psql -X -At -F '|' -c "SELECT method, precision_10, recall_10, ndcg_10, hit_rate_10 FROM reco_eval.metrics" \
+  > test/bench/out/eval_metrics.txt
+python3 - <<'PY'
+import math
+acc = {}
+for line in open('test/bench/out/eval_lists.txt'):
+    method, _, rel, rec = line.rstrip('\n').split('|')
+    rel = set(rel.split(','))
+    rec = [x for x in rec.split(',') if x][:10]
+    hits = [i for i, x in enumerate(rec) if x in rel]
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(rel))))
+    a = acc.setdefault(method, [0, 0, 0, 0, 0])
+    a[0] += len(hits) / 10; a[1] += len(hits) / len(rel)
+    a[2] += sum(1 / math.log2(i + 2) for i in hits) / ideal; a[3] += 1 if hits else 0; a[4] += 1
+worst = 0
+for line in open('test/bench/out/eval_metrics.txt'):
+    method, *vals = line.rstrip('\n').split('|')
+    a = acc[method]
+    worst = max(worst, max(abs(float(v) - x / a[4]) for v, x in zip(vals, a[:4])))
+print(f"# metrics cross-checked in Python: largest difference {worst:.1e}", "ok" if worst < 1e-9 else "MISMATCH")
+PY
