@@ -575,14 +575,21 @@ mask_ids(const AlsModel *m, ArrayType *arr, double *scores)
 	}
 }
 
-/* Emit the k best of scores (NaN = excluded) as (item_id, score) rows. */
+/*
+ * Emit the k best of scores (NaN = excluded) as (item_id, score) rows, after
+ * excluding the ids of the bigint[] argument exclude_argno unless it is NULL.
+ */
 static void
-emit_top(FunctionCallInfo fcinfo, const AlsModel *m, const double *scores, int k)
+emit_top(FunctionCallInfo fcinfo, const AlsModel *m, double *scores, int k, int exclude_argno)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TopK		top;
-	int			n = topk_dense(&top, scores, m->nitems, k);
+	int			n;
 	int			i;
+
+	if (!PG_ARGISNULL(exclude_argno))
+		mask_ids(m, PG_GETARG_ARRAYTYPE_P(exclude_argno), scores);
+	n = topk_dense(&top, scores, m->nitems, k);
 
 	for (i = 0; i < n; i++)
 	{
@@ -635,9 +642,7 @@ als_recommend(PG_FUNCTION_ARGS)
 	if (PG_GETARG_BOOL(3))
 		for (j = m->seen_ptr[u]; j < m->seen_ptr[u + 1]; j++)
 			scores[m->seen[j]] = get_float8_nan();
-	if (!PG_ARGISNULL(4))
-		mask_ids(m, PG_GETARG_ARRAYTYPE_P(4), scores);
-	emit_top(fcinfo, m, scores, k);
+	emit_top(fcinfo, m, scores, k, 4);
 	return (Datum) 0;
 }
 
@@ -773,9 +778,7 @@ als_recommend_for_items(PG_FUNCTION_ARGS)
 	if (exclude_seen)
 		for (i = 0; i < n; i++)
 			scores[idx[i]] = get_float8_nan();
-	if (!PG_ARGISNULL(5))
-		mask_ids(m, PG_GETARG_ARRAYTYPE_P(5), scores);
-	emit_top(fcinfo, m, scores, k);
+	emit_top(fcinfo, m, scores, k, 5);
 	return (Datum) 0;
 }
 
@@ -806,9 +809,7 @@ als_similar_items(PG_FUNCTION_ARGS)
 	scores = palloc_extended(sizeof(double) * m->nitems, MCXT_ALLOC_HUGE);
 	als_cosine(m, (uint32) pos, scores);
 	scores[pos] = get_float8_nan();
-	if (!PG_ARGISNULL(3))
-		mask_ids(m, PG_GETARG_ARRAYTYPE_P(3), scores);
-	emit_top(fcinfo, m, scores, k);
+	emit_top(fcinfo, m, scores, k, 3);
 	return (Datum) 0;
 }
 

@@ -138,29 +138,24 @@ ALS_FIXED='"factors":64,"max_iter":15,"seed":0'
 
 echo "# validation (each customer's last training invoice held out): NDCG@10"
 "${PSQL[@]}" -c "SELECT reco_eval.split('reco_eval.lines_valid')" >/dev/null
+# NDCG@10 on the current split of method LABEL, whose lists SQL writes into reco_eval.recs
+valid_ndcg() {
+  "${PSQL[@]}" -At -c "TRUNCATE reco_eval.recs" -c "$2" \
+    -c "SELECT round(ndcg_10::numeric, 4) FROM reco_eval.metrics WHERE method = '$1'" | tail -1
+}
 best_rules= ; best_rules_ndcg=-1
 for g in $RULES_GRID; do
   s=${g%:*}; c=${g#*:}
-  ndcg=$("${PSQL[@]}" -At <<SQL
-TRUNCATE reco_eval.recs;
-SELECT reco_eval.run_rules('rules', assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c), false);
-SELECT round(ndcg_10::numeric, 4) FROM reco_eval.metrics WHERE method = 'rules';
-SQL
-)
-  ndcg=$(echo "$ndcg" | tail -1)
+  ndcg=$(valid_ndcg rules "SELECT reco_eval.run_rules('rules',
+    assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c), false)")
   echo "rules min_support=$s min_confidence=$c: $ndcg"
   if awk "BEGIN{exit !($ndcg > $best_rules_ndcg)}"; then best_rules=$g; best_rules_ndcg=$ndcg; fi
 done
 best_als= ; best_als_ndcg=-1
 for g in $ALS_GRID; do
   opts="{${ALS_FIXED},${g:1}"
-  ndcg=$("${PSQL[@]}" -At <<SQL
-TRUNCATE reco_eval.recs;
-SELECT reco_eval.run_als('als', (SELECT assoc.train_als(customer_id, item_id, invoices, '$opts') FROM reco_eval.ui), false);
-SELECT round(ndcg_10::numeric, 4) FROM reco_eval.metrics WHERE method = 'als';
-SQL
-)
-  ndcg=$(echo "$ndcg" | tail -1)
+  ndcg=$(valid_ndcg als "SELECT reco_eval.run_als('als',
+    (SELECT assoc.train_als(customer_id, item_id, invoices, '$opts') FROM reco_eval.ui), false)")
   echo "als $opts: $ndcg"
   if awk "BEGIN{exit !($ndcg > $best_als_ndcg)}"; then best_als=$opts; best_als_ndcg=$ndcg; fi
 done
