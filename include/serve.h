@@ -15,6 +15,8 @@
  * literal, a parameter, a computed value, a small inline model) fall back to
  * model_cached(): decoded once per query and call site.
  *
+ * Decoders must copy what they keep: the raw bytes are freed once decoded.
+ *
  * The cache holds at most SERVE_CACHE_SLOTS models and SERVE_CACHE_BYTES of
  * decoded memory, least recently used first out; a model larger than that is
  * decoded per query.  It lives in TopMemoryContext.

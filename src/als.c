@@ -346,8 +346,12 @@ read_factors(ModelReader *r, uint32 rows, int f)
 	v = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
 	model_get_f64_array(r, v, n);
 	for (i = 0; i < n; i++)
+	{
 		if (!isfinite(v[i]))
 			model_corrupted("A factor is not finite.");
+		if ((i & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	return v;
 }
 
@@ -402,6 +406,8 @@ als_decode(const ModelHeader *h, ModelReader *body)
 		for (j = m->seen_ptr[u]; j < m->seen_ptr[u + 1]; j++)
 			if (m->seen[j] >= m->nitems || (j > m->seen_ptr[u] && m->seen[j] <= m->seen[j - 1]))
 				model_corrupted("A user's seen items are not ascending known items.");
+		if ((u & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 
 	m->YtY = palloc(sizeof(double) * f * f);

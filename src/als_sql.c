@@ -397,7 +397,8 @@ build_matrix(const AlsState *st, MemBudget *budget, AlsModel *m, AlsCsr *by_user
 		pair_user[npairs] = st->user[a];
 		pair_item[npairs] = st->item[a];
 		pair_r[npairs] = r;
-		npairs++;
+		if ((npairs++ & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	budget_free(budget, perm, sizeof(uint32) * Max(st->n, 1));
 	if (npairs == 0)
@@ -433,6 +434,8 @@ build_matrix(const AlsState *st, MemBudget *budget, AlsModel *m, AlsCsr *by_user
 			j++;
 		by_user->ptr[j + 1]++;
 		by_user->idx[i] = (uint32) als_find(m->item_ids, ni, pair_item[i]);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	for (i = 0; i < nu; i++)
 		by_user->ptr[i + 1] += by_user->ptr[i];
