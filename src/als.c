@@ -366,7 +366,7 @@ als_decode(const ModelHeader *h, ModelReader *body)
 	m->nusers = model_get_u32(body);
 	m->nitems = model_get_u32(body);
 	f = model_get_u32(body);
-	if (f == 0 || f > 4096)
+	if (f == 0 || f > 1024)
 		model_corrupted("The number of factors is out of range.");
 	m->f = (int) f;
 	if (h->dim1 != m->nitems || h->dim2 != f)
