@@ -32,6 +32,13 @@
 
 /* ---------- canonical order ---------- */
 
+#if defined(__GNUC__) || defined(__clang__)
+#define KMEANS_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define KMEANS_PREFETCH(p) ((void) 0)
+#endif
+#define PREFETCH_AHEAD 16
+
 typedef struct RowKey
 {
 	uint64		hash;
@@ -59,6 +66,39 @@ cmp_rowkey(const void *a, const void *b, void *arg)
 	if (r != 0)
 		return r;
 	return ka->idx < kb->idx ? -1 : (ka->idx > kb->idx ? 1 : 0);
+}
+
+/*
+ * Sort keys by cmp_rowkey: one scatter pass on the top 16 bits of the hash
+ * (hashes are uniform, so buckets are small), then each bucket on its own.
+ */
+static void
+sort_rowkeys(RowKey *keys, int64 n, RowCmpArg *carg, MemBudget *b)
+{
+#define NBUCKETS 65536
+	Size		kbytes = budget_mul(n, sizeof(RowKey));
+	RowKey	   *tmp = budget_alloc(b, kbytes);
+	int64	   *start = budget_alloc0(b, sizeof(int64) * (NBUCKETS + 1));
+	int64	   *pos = budget_alloc(b, sizeof(int64) * NBUCKETS);
+	int64		i;
+	int			t;
+
+	for (i = 0; i < n; i++)
+		start[(keys[i].hash >> 48) + 1]++;
+	for (t = 0; t < NBUCKETS; t++)
+		start[t + 1] += start[t];
+	memcpy(pos, start, sizeof(int64) * NBUCKETS);
+	for (i = 0; i < n; i++)
+		tmp[pos[keys[i].hash >> 48]++] = keys[i];
+	CHECK_FOR_INTERRUPTS();
+	for (t = 0; t < NBUCKETS; t++)
+		if (start[t + 1] - start[t] > 1)
+			qsort_arg(tmp + start[t], start[t + 1] - start[t], sizeof(RowKey), cmp_rowkey, carg);
+	memcpy(keys, tmp, kbytes);
+	budget_free(b, pos, sizeof(int64) * NBUCKETS);
+	budget_free(b, start, sizeof(int64) * (NBUCKETS + 1));
+	budget_free(b, tmp, kbytes);
+#undef NBUCKETS
 }
 
 void
@@ -97,13 +137,21 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 	}
 	carg.rows = rows;
 	carg.rowbytes = rowbytes;
-	qsort_arg(keys, n, sizeof(RowKey), cmp_rowkey, &carg);
-	CHECK_FOR_INTERRUPTS();
+	sort_rowkeys(keys, n, &carg, b);
 
 	z = budget_alloc(b, budget_mul(n, rowbytes));
 	data->ndistinct = 0;
 	for (i = 0; i < n; i++)
 	{
+		/* a gather from random places: ask for rows a little ahead */
+		if (i + PREFETCH_AHEAD < n)
+		{
+			const char *ahead = (const char *) rows[keys[i + PREFETCH_AHEAD].idx];
+			Size		off;
+
+			for (off = 0; off < Min(rowbytes, 256); off += 64)
+				KMEANS_PREFETCH(ahead + off);
+		}
 		memcpy(z + (Size) i * d, rows[keys[i].idx], rowbytes);
 		if (i == 0 || keys[i].hash != keys[i - 1].hash ||
 			memcmp(rows[keys[i].idx], rows[keys[i - 1].idx], rowbytes) != 0)
@@ -146,9 +194,18 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 	}
 	CHECK_FOR_INTERRUPTS();
 
-	/* the z-space rows, their squared norms and the mean variance */
+	/*
+	 * The mean variance of the features in z space (the unit of tol, as
+	 * scikit-learn's mean of np.var(X, axis=0)).
+	 */
+	data->mean_var = 0;
+	for (j = 0; j < d; j++)
+		data->mean_var += ss[j] / (double) n / (data->scale[j] * data->scale[j]);
+	data->mean_var /= d;
+	budget_free(b, ss, rowbytes);
+
+	/* the z-space rows and their squared norms */
 	data->znorm = budget_alloc(b, budget_mul(n, sizeof(double)));
-	memset(ss, 0, rowbytes);
 	for (i = 0; i < n; i++)
 	{
 		double	   *zi = z + (Size) i * d;
@@ -161,30 +218,6 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	/* variance of z around its own mean (close to 0 but not exactly) */
-	{
-		double	   *zsum = budget_alloc0(b, rowbytes);
-		double		mv = 0;
-
-		for (i = 0; i < n; i++)
-			for (j = 0; j < d; j++)
-				zsum[j] += z[(Size) i * d + j];
-		for (j = 0; j < d; j++)
-			zsum[j] /= (double) n;
-		memset(ss, 0, rowbytes);
-		for (i = 0; i < n; i++)
-			for (j = 0; j < d; j++)
-			{
-				double		t = z[(Size) i * d + j] - zsum[j];
-
-				ss[j] += t * t;
-			}
-		for (j = 0; j < d; j++)
-			mv += ss[j] / (double) n;
-		data->mean_var = mv / d;
-		budget_free(b, zsum, rowbytes);
-	}
-	budget_free(b, ss, rowbytes);
 
 	data->n = n;
 	data->d = d;
@@ -387,7 +420,9 @@ typedef struct LloydWork
 	double	   *sums;			/* k x d */
 	int64	   *counts;			/* k */
 	double	   *cnorm;			/* k */
-	double	   *G;				/* block x k */
+	double	   *G;				/* k x block */
+	double	   *bestv;			/* block: best value of each row */
+	int32	   *best;			/* block: best cluster of each row */
 	double	   *dist;			/* n, for re-seeding empty clusters */
 	int			block;
 } LloydWork;
@@ -396,6 +431,8 @@ typedef struct LloydWork
  * Assign every row to its nearest centroid by the expanded form, counting
  * the rows whose label changed; accumulate per-cluster sums and counts.
  * *inertia gets the sum over rows of ||z||^2 + min_j (||c_j||^2 - 2 z.c_j).
+ * Per block of rows, one dgemm gives -2 c_j.z_i for every cluster j (as a
+ * k x block matrix: OpenBLAS is faster this way round for small k).
  */
 static int64
 assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
@@ -417,38 +454,44 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 	{
 		int			nb = (int) Min((int64) w->block, n - i0);
 		const double *zb = data->z + (Size) i0 * d;
+		double	   *pg_restrict bestv = w->bestv;
+		int32	   *pg_restrict best = w->best;
 		int			r;
 
-		blas_dgemm(false, true, nb, k, d, 1.0, zb, d, C, d, 0.0, w->G, k);
+		blas_dgemm(false, true, k, nb, d, -2.0, C, d, zb, d, 0.0, w->G, nb);
 		for (r = 0; r < nb; r++)
 		{
-			const double *g = w->G + (Size) r * k;
-			const double *zi = zb + (Size) r * d;
-			double		bestv = w->cnorm[0] - 2.0 * g[0];
-			int			best = 0;
-			double	   *s;
+			bestv[r] = w->cnorm[0] + w->G[r];
+			best[r] = 0;
+		}
+		for (j = 1; j < k; j++)
+		{
+			const double *pg_restrict g = w->G + (Size) j * nb;
+			double		cn = w->cnorm[j];
+
+			/* branch-free: a branch here mispredicts for about every other row */
+			for (r = 0; r < nb; r++)
+			{
+				double		v = cn + g[r];
+				int32		lt = -(int32) (v < bestv[r]);	/* all ones or zero */
+
+				best[r] ^= (best[r] ^ j) & lt;
+				bestv[r] = v < bestv[r] ? v : bestv[r];
+			}
+		}
+		for (r = 0; r < nb; r++)
+		{
+			const double *pg_restrict zi = zb + (Size) r * d;
+			double	   *pg_restrict s = w->sums + (Size) best[r] * d;
 			int64		i = i0 + r;
+			int			t;
 
-			for (j = 1; j < k; j++)
-			{
-				double		v = w->cnorm[j] - 2.0 * g[j];
-
-				if (v < bestv)
-				{
-					bestv = v;
-					best = j;
-				}
-			}
-			if (labels[i] != best)
-			{
-				labels[i] = best;
-				changed++;
-			}
-			total += data->znorm[i] + bestv;
-			s = w->sums + (Size) best * d;
-			for (j = 0; j < d; j++)
-				s[j] += zi[j];
-			w->counts[best]++;
+			changed += labels[i] != best[r];
+			labels[i] = best[r];
+			total += data->znorm[i] + bestv[r];
+			for (t = 0; t < d; t++)
+				s[t] += zi[t];
+			w->counts[best[r]]++;
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -618,6 +661,8 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 	w.counts = budget_alloc(b, sizeof(int64) * k);
 	w.cnorm = budget_alloc(b, sizeof(double) * k);
 	w.G = budget_alloc(b, budget_mul((Size) w.block * k, sizeof(double)));
+	w.bestv = budget_alloc(b, sizeof(double) * w.block);
+	w.best = budget_alloc(b, sizeof(int32) * w.block);
 	w.dist = budget_alloc(b, budget_mul(n, sizeof(double)));
 
 	res->centroids = budget_alloc(b, cbytes);
@@ -663,6 +708,8 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 	}
 
 	budget_free(b, w.dist, budget_mul(n, sizeof(double)));
+	budget_free(b, w.best, sizeof(int32) * w.block);
+	budget_free(b, w.bestv, sizeof(double) * w.block);
 	budget_free(b, w.G, budget_mul((Size) w.block * k, sizeof(double)));
 	budget_free(b, w.cnorm, sizeof(double) * k);
 	budget_free(b, w.counts, sizeof(int64) * k);

@@ -540,16 +540,18 @@ state_new(MemoryContext aggcxt, int k, const Jsonb *opts)
 	return st;
 }
 
+/* Are the stored options and v (not toasted; any header) the same bytes? */
 static bool
-same_options(const Jsonb *a, const Jsonb *b)
+same_options(const Jsonb *stored, const struct varlena *v)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+	if (stored == NULL || v == NULL)
+		return (const void *) stored == (const void *) v;
+	return VARSIZE(stored) - VARHDRSZ == VARSIZE_ANY_EXHDR(v) &&
+		memcmp(VARDATA(stored), VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)) == 0;
 }
 
 static void
-check_same_group(const KmeansState *st, int k, const Jsonb *opts)
+check_same_group(const KmeansState *st, int k, const struct varlena *opts)
 {
 	if (k != st->k || !same_options(st->opts, opts))
 		ereport(ERROR,
@@ -568,7 +570,7 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_transfn");
 	KmeansState *st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
-	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	struct varlena *optraw = NULL;
 	ArrayType  *arr;
 	int			k;
 
@@ -585,11 +587,19 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 				 errhint("Pass the number of clusters to form.")));
 	k = PG_GETARG_INT32(2);
 	arr = PG_GETARG_ARRAYTYPE_P(1);
+	/* the options are compared in every row: do not copy a short-header value */
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+	{
+		optraw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(3));
+		if (VARATT_IS_EXTERNAL(optraw) || VARATT_IS_COMPRESSED(optraw))
+			optraw = PG_DETOAST_DATUM(PG_GETARG_DATUM(3));
+	}
 
 	if (st == NULL)
 	{
 		KmeansOpts	o;
 		double	   *given;
+		Jsonb	   *opts = optraw ? DatumGetJsonbP(PointerGetDatum(optraw)) : NULL;
 		int			d = features_check(arr, 0, NULL);
 
 		/* check everything that can be checked now, before collecting rows */
@@ -599,7 +609,7 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 		st = state_new(aggcxt, k, opts);
 	}
 	else
-		check_same_group(st, k, opts);
+		check_same_group(st, k, optraw);
 
 	rowstore_add_array(&st->rows, &st->budget, arr);
 	PG_RETURN_POINTER(st);
@@ -651,7 +661,7 @@ kmeans_combinefn(PG_FUNCTION_ARGS)
 	if (s1 == NULL)
 		s1 = state_new(aggcxt, s2->k, s2->opts);
 	else
-		check_same_group(s1, s2->k, s2->opts);
+		check_same_group(s1, s2->k, (const struct varlena *) s2->opts);
 	state_absorb(s1, s2);
 	PG_RETURN_POINTER(s1);
 }
