@@ -16,6 +16,7 @@ DATA_built = assoc--0.1.0.sql assoc--0.1.0--0.2.0.sql
 # "upgrade" installs 0.1.0 and updates, so every later test runs on an upgraded schema.
 REGRESS = upgrade
 REGRESS += mining mining_oracle mining_groceries mining_parallel mining_errors
+REGRESS += kmeans kmeans_sklearn kmeans_parallel kmeans_errors
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

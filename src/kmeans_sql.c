@@ -170,8 +170,9 @@ kmeans_init_option(Jsonb *opts, int k, int d, double **given, const char *caller
 				if (cols >= d)
 					bad_init(caller, psprintf("Centroid %d has more than %d values; the features have %d.",
 											  rows + 1, d, d));
+				/* out of range gives +-HUGE_VAL here, caught below */
 				c[(Size) rows * d + cols] =
-					DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+					DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 													   NumericGetDatum(e.val.numeric)));
 				if (!isfinite(c[(Size) rows * d + cols]))
 					bad_init(caller, psprintf("Centroid %d holds a value out of the range of float8.", rows + 1));
@@ -189,14 +190,14 @@ kmeans_init_option(Jsonb *opts, int k, int d, double **given, const char *caller
 
 /* Error unless k is usable; d is the number of features (0 if not known yet). */
 static void
-check_k(int k, int d, const char *caller)
+check_k(int k, int d)
 {
 	if (k < 1 || k > KMEANS_MAX_K)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k must be between 1 and %d", KMEANS_MAX_K),
 				 errdetail("k is %d.", k),
-				 errhint("Pass the number of clusters to form, e.g. %s(features, 4).", caller)));
+				 errhint("k is the number of clusters to form.")));
 	if (d > 0 && (int64) k * d > KMEANS_MAX_CENTROID_VALUES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -603,7 +604,7 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 		int			d = features_check(arr, 0, NULL);
 
 		/* check everything that can be checked now, before collecting rows */
-		check_k(k, d, TRAIN_NAME);
+		check_k(k, d);
 		kmeans_options(&o, opts, 0, TRAIN_NAME);
 		(void) kmeans_init_option(opts, k, d, &given, TRAIN_NAME);
 		st = state_new(aggcxt, k, opts);
@@ -891,8 +892,8 @@ kmeans_choose_k(PG_FUNCTION_ARGS)
 	kmax = PG_GETARG_INT32(2);
 	opts = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
 
-	check_k(kmin, 0, CHOOSE_NAME);
-	check_k(kmax, 0, CHOOSE_NAME);
+	check_k(kmin, 0);
+	check_k(kmax, 0);
 	if (kmax < kmin)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -913,7 +914,7 @@ kmeans_choose_k(PG_FUNCTION_ARGS)
 	source_run(source, 1, "(features)", CHOOSE_NAME, source_start, source_row, &s);
 	if (s.rows.n == 0)
 		no_rows(CHOOSE_NAME);
-	check_k(kmax, s.rows.d, CHOOSE_NAME);
+	check_k(kmax, s.rows.d);
 	prepare_rows(&data, &s.rows, o.standardize, &b);
 	check_distinct(kmax, &data);
 
