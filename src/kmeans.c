@@ -140,6 +140,8 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 	sort_rowkeys(keys, n, &carg, b);
 
 	z = budget_alloc(b, budget_mul(n, rowbytes));
+	data->center = budget_alloc0(b, rowbytes);
+	sum = data->center;
 	data->ndistinct = 0;
 	for (i = 0; i < n; i++)
 	{
@@ -153,6 +155,8 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 				KMEANS_PREFETCH(ahead + off);
 		}
 		memcpy(z + (Size) i * d, rows[keys[i].idx], rowbytes);
+		for (j = 0; j < d; j++)
+			sum[j] += z[(Size) i * d + j];
 		if (i == 0 || keys[i].hash != keys[i - 1].hash ||
 			memcmp(rows[keys[i].idx], rows[keys[i - 1].idx], rowbytes) != 0)
 			data->ndistinct++;
@@ -161,18 +165,9 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 	}
 	budget_free(b, keys, budget_mul(n, sizeof(RowKey)));
 
-	/* mean and population variance, two passes in canonical order */
-	data->center = budget_alloc0(b, rowbytes);
+	/* mean (summed during the copy) and population variance */
 	data->scale = budget_alloc(b, rowbytes);
-	sum = data->center;
 	ss = budget_alloc0(b, rowbytes);
-	for (i = 0; i < n; i++)
-	{
-		const double *x = z + (Size) i * d;
-
-		for (j = 0; j < d; j++)
-			sum[j] += x[j];
-	}
 	for (j = 0; j < d; j++)
 		data->center[j] = sum[j] / (double) n;
 	for (i = 0; i < n; i++)
@@ -421,8 +416,6 @@ typedef struct LloydWork
 	int64	   *counts;			/* k */
 	double	   *cnorm;			/* k */
 	double	   *G;				/* k x block */
-	double	   *bestv;			/* block: best value of each row */
-	int32	   *best;			/* block: best cluster of each row */
 	double	   *dist;			/* n, for re-seeding empty clusters */
 	int			block;
 } LloydWork;
@@ -454,44 +447,35 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 	{
 		int			nb = (int) Min((int64) w->block, n - i0);
 		const double *zb = data->z + (Size) i0 * d;
-		double	   *pg_restrict bestv = w->bestv;
-		int32	   *pg_restrict best = w->best;
 		int			r;
 
 		blas_dgemm(false, true, k, nb, d, -2.0, C, d, zb, d, 0.0, w->G, nb);
 		for (r = 0; r < nb; r++)
 		{
-			bestv[r] = w->cnorm[0] + w->G[r];
-			best[r] = 0;
-		}
-		for (j = 1; j < k; j++)
-		{
-			const double *pg_restrict g = w->G + (Size) j * nb;
-			double		cn = w->cnorm[j];
-
-			/* branch-free: a branch here mispredicts for about every other row */
-			for (r = 0; r < nb; r++)
-			{
-				double		v = cn + g[r];
-				int32		lt = -(int32) (v < bestv[r]);	/* all ones or zero */
-
-				best[r] ^= (best[r] ^ j) & lt;
-				bestv[r] = v < bestv[r] ? v : bestv[r];
-			}
-		}
-		for (r = 0; r < nb; r++)
-		{
 			const double *pg_restrict zi = zb + (Size) r * d;
-			double	   *pg_restrict s = w->sums + (Size) best[r] * d;
+			const double *g = w->G + r;
+			double		bestv = w->cnorm[0] + g[0];
+			int32		best = 0;
+			double	   *pg_restrict s;
 			int64		i = i0 + r;
 			int			t;
 
-			changed += labels[i] != best[r];
-			labels[i] = best[r];
-			total += data->znorm[i] + bestv[r];
+			for (j = 1; j < k; j++)
+			{
+				double		v = w->cnorm[j] + g[(Size) j * nb];
+				int32		lt = -(int32) (v < bestv);	/* all ones or zero */
+
+				/* branch-free: a branch here mispredicts for about every other row */
+				best ^= (best ^ j) & lt;
+				bestv = v < bestv ? v : bestv;
+			}
+			changed += labels[i] != best;
+			labels[i] = best;
+			total += data->znorm[i] + bestv;
+			s = w->sums + (Size) best * d;
 			for (t = 0; t < d; t++)
 				s[t] += zi[t];
-			w->counts[best[r]]++;
+			w->counts[best]++;
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -661,8 +645,6 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 	w.counts = budget_alloc(b, sizeof(int64) * k);
 	w.cnorm = budget_alloc(b, sizeof(double) * k);
 	w.G = budget_alloc(b, budget_mul((Size) w.block * k, sizeof(double)));
-	w.bestv = budget_alloc(b, sizeof(double) * w.block);
-	w.best = budget_alloc(b, sizeof(int32) * w.block);
 	w.dist = budget_alloc(b, budget_mul(n, sizeof(double)));
 
 	res->centroids = budget_alloc(b, cbytes);
@@ -708,8 +690,6 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 	}
 
 	budget_free(b, w.dist, budget_mul(n, sizeof(double)));
-	budget_free(b, w.best, sizeof(int32) * w.block);
-	budget_free(b, w.bestv, sizeof(double) * w.block);
 	budget_free(b, w.G, budget_mul((Size) w.block * k, sizeof(double)));
 	budget_free(b, w.cnorm, sizeof(double) * k);
 	budget_free(b, w.counts, sizeof(int64) * k);
