@@ -303,10 +303,33 @@ cmp_uint32_asc(const void *a, const void *b)
 /* ---------- initialisation ---------- */
 
 /*
+ * closest[i] = min(closest[i], squared distance of row i to c) for every row
+ * (or set, if init), by the expanded form through one dgemv: y = Z c.
+ * y is scratch of n doubles.
+ */
+static void
+closest_update(const KmeansData *data, const double *c, double *closest, double *y, bool init)
+{
+	double		cn = blas_ddot(data->d, c, c);
+	int64		i;
+
+	blas_dgemv(false, (int) data->n, data->d, -2.0, data->z, data->d, c, 0.0, y);
+	for (i = 0; i < data->n; i++)
+	{
+		double		dd = (y[i] + data->znorm[i]) + cn;
+
+		dd = dd > 0 ? dd : 0;
+		closest[i] = (init || dd < closest[i]) ? dd : closest[i];
+	}
+}
+
+/*
  * Greedy k-means++ (Arthur & Vassilvitskii; the variant of scikit-learn):
  * the first centroid is a uniformly drawn row; each next one is the best, by
  * resulting potential, of 2 + floor(ln k) rows drawn with probability
  * proportional to their squared distance to the nearest centroid so far.
+ * Distances by the expanded form through OpenBLAS, clipped at 0, as
+ * scikit-learn computes them.
  */
 static void
 init_plusplus(const KmeansData *data, int k, pg_prng_state *rng, double *C, MemBudget *b)
@@ -317,8 +340,12 @@ init_plusplus(const KmeansData *data, int k, pg_prng_state *rng, double *C, MemB
 	double	   *closest = budget_alloc(b, nbytes);
 	double	   *cumsum = budget_alloc(b, nbytes);
 	int			trials = 2 + (int) floor(log((double) k));
-	int64	   *cand = palloc(sizeof(int64) * trials);
-	double	   *candpot = palloc(sizeof(double) * trials);
+	int			block = block_rows(Max(d, trials));
+	double	   *T = budget_alloc(b, sizeof(double) * (Size) trials * d);
+	double	   *tn = budget_alloc(b, sizeof(double) * trials);
+	double	   *G = budget_alloc(b, budget_mul((Size) trials * block, sizeof(double)));
+	int64	   *cand = budget_alloc(b, sizeof(int64) * trials);
+	double	   *candpot = budget_alloc(b, sizeof(double) * trials);
 	int64		first;
 	int64		i;
 	int			c,
@@ -326,16 +353,15 @@ init_plusplus(const KmeansData *data, int k, pg_prng_state *rng, double *C, MemB
 
 	first = (int64) pg_prng_uint64_range(rng, 0, (uint64) (n - 1));
 	memcpy(C, data->z + (Size) first * d, sizeof(double) * d);
-	for (i = 0; i < n; i++)
-		closest[i] = dist2_direct(data->z + (Size) i * d, C, d);
+	closest_update(data, C, closest, cumsum, true);
 
 	for (c = 1; c < k; c++)
 	{
-		double		pot;
+		double		pot = 0;
 		int			best = 0;
+		int64		i0;
 
 		CHECK_FOR_INTERRUPTS();
-		pot = 0;
 		for (i = 0; i < n; i++)
 		{
 			pot += closest[i];
@@ -363,35 +389,46 @@ init_plusplus(const KmeansData *data, int k, pg_prng_state *rng, double *C, MemB
 			}
 			else
 				cand[t] = (int64) pg_prng_uint64_range(rng, 0, (uint64) (n - 1));
+			memcpy(T + (Size) t * d, data->z + (Size) cand[t] * d, sizeof(double) * d);
+			tn[t] = blas_ddot(d, T + (Size) t * d, T + (Size) t * d);
 			candpot[t] = 0;
 		}
-		for (i = 0; i < n; i++)
-		{
-			const double *zi = data->z + (Size) i * d;
 
+		/* the potential if each candidate were added */
+		for (i0 = 0; i0 < n; i0 += block)
+		{
+			int			nb = (int) Min((int64) block, n - i0);
+			int			r;
+
+			blas_dgemm(false, true, trials, nb, d, -2.0, T, d, data->z + (Size) i0 * d, d,
+					   0.0, G, nb);
 			for (t = 0; t < trials; t++)
 			{
-				double		dd = dist2_direct(zi, data->z + (Size) cand[t] * d, d);
+				const double *g = G + (Size) t * nb;
+				double		sum = 0;
 
-				candpot[t] += Min(dd, closest[i]);
+				for (r = 0; r < nb; r++)
+				{
+					double		dd = (g[r] + data->znorm[i0 + r]) + tn[t];
+
+					dd = dd > 0 ? dd : 0;
+					sum += Min(dd, closest[i0 + r]);
+				}
+				candpot[t] += sum;
 			}
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
+			CHECK_FOR_INTERRUPTS();
 		}
 		for (t = 1; t < trials; t++)
 			if (candpot[t] < candpot[best])
 				best = t;
-		memcpy(C + (Size) c * d, data->z + (Size) cand[best] * d, sizeof(double) * d);
-		for (i = 0; i < n; i++)
-		{
-			double		dd = dist2_direct(data->z + (Size) i * d, C + (Size) c * d, d);
-
-			if (dd < closest[i])
-				closest[i] = dd;
-		}
+		memcpy(C + (Size) c * d, T + (Size) best * d, sizeof(double) * d);
+		closest_update(data, C + (Size) c * d, closest, cumsum, false);
 	}
-	pfree(cand);
-	pfree(candpot);
+	budget_free(b, candpot, sizeof(double) * trials);
+	budget_free(b, cand, sizeof(int64) * trials);
+	budget_free(b, G, budget_mul((Size) trials * block, sizeof(double)));
+	budget_free(b, tn, sizeof(double) * trials);
+	budget_free(b, T, sizeof(double) * (Size) trials * d);
 	budget_free(b, cumsum, nbytes);
 	budget_free(b, closest, nbytes);
 }
