@@ -458,6 +458,33 @@ typedef struct LloydWork
 } LloydWork;
 
 /*
+ * s += z over d values.  The hottest loop of an iteration: with GCC or Clang
+ * two values per instruction (the compilers do not vectorise it at -O2).
+ */
+static inline void
+add_row(double *pg_restrict s, const double *pg_restrict z, int d)
+{
+	int			t = 0;
+
+#if defined(__GNUC__) || defined(__clang__)
+	typedef double v2df __attribute__((vector_size(16)));
+
+	for (; t + 2 <= d; t += 2)
+	{
+		v2df		a,
+					b;
+
+		memcpy(&a, s + t, sizeof(a));
+		memcpy(&b, z + t, sizeof(b));
+		a += b;
+		memcpy(s + t, &a, sizeof(a));
+	}
+#endif
+	for (; t < d; t++)
+		s[t] += z[t];
+}
+
+/*
  * Assign every row to its nearest centroid by the expanded form, counting
  * the rows whose label changed; accumulate per-cluster sums and counts.
  * *inertia gets the sum over rows of ||z||^2 + min_j (||c_j||^2 - 2 z.c_j).
@@ -493,9 +520,7 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 			const double *g = w->G + r;
 			double		bestv = w->cnorm[0] + g[0];
 			int32		best = 0;
-			double	   *pg_restrict s;
 			int64		i = i0 + r;
-			int			t;
 
 			for (j = 1; j < k; j++)
 			{
@@ -509,9 +534,7 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 			changed += labels[i] != best;
 			labels[i] = best;
 			total += data->znorm[i] + bestv;
-			s = w->sums + (Size) best * d;
-			for (t = 0; t < d; t++)
-				s[t] += zi[t];
+			add_row(w->sums + (Size) best * d, zi, d);
 			w->counts[best]++;
 		}
 		CHECK_FOR_INTERRUPTS();

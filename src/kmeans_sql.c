@@ -670,7 +670,8 @@ kmeans_combinefn(PG_FUNCTION_ARGS)
 /*
  * Serial form, version 1 (pq_send* byte order):
  *	uint8 version, int32 k, int32 d, int64 n, int32 options length (-1: none)
- *	and the options' jsonb bytes, then n * d float8.
+ *	and the options as JSON text (re-parsed, so checked, when read), then
+ *	n * d float8.
  */
 PG_FUNCTION_INFO_V1(kmeans_serialfn);
 Datum
@@ -679,13 +680,15 @@ kmeans_serialfn(PG_FUNCTION_ARGS)
 	KmeansState *st;
 	StringInfoData buf;
 	int32		optlen;
+	char	   *opttext;
 	Size		size;
 	int64		i;
 	int			j;
 
 	(void) agg_context(fcinfo, "kmeans_serialfn");
 	st = (KmeansState *) PG_GETARG_POINTER(0);
-	optlen = st->opts ? (int32) VARSIZE(st->opts) : -1;
+	opttext = st->opts ? JsonbToCString(NULL, &st->opts->root, VARSIZE(st->opts)) : NULL;
+	optlen = opttext ? (int32) strlen(opttext) : -1;
 	size = add_size(VARHDRSZ + 1 + 4 + 4 + 8 + 4 + Max(optlen, 0),
 					mul_size(mul_size((Size) st->rows.n, st->rows.d), sizeof(double)));
 	if (size > MaxAllocSize)
@@ -702,7 +705,7 @@ kmeans_serialfn(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, st->rows.n);
 	pq_sendint32(&buf, optlen);
 	if (st->opts)
-		pq_sendbytes(&buf, (const char *) st->opts, optlen);
+		pq_sendbytes(&buf, opttext, optlen);
 	for (i = 0; i < st->rows.n; i++)
 	{
 		const double *r = rowstore_row(&st->rows, i);
@@ -759,14 +762,15 @@ kmeans_deserialfn(PG_FUNCTION_ARGS)
 	if (k < 1 || k > KMEANS_MAX_K || d < 1 || d > KMEANS_MAX_FEATURES || n < 1 ||
 		n > KMEANS_MAX_ROWS)
 		state_corrupted("Its sizes are out of range.");
-	if (optlen != -1 && (optlen < (int32) VARHDRSZ || optlen > buf.len - buf.cursor))
+	if (optlen < -1 || optlen > buf.len - buf.cursor)
 		state_corrupted("Its options do not fit.");
-	if (optlen > 0)
+	if (optlen >= 0)
 	{
-		opts = palloc(optlen);
-		pq_copymsgbytes(&buf, (char *) opts, optlen);
-		if (VARSIZE(opts) != (Size) optlen)
-			state_corrupted("Its options do not fit.");
+		char	   *text = palloc(optlen + 1);
+
+		pq_copymsgbytes(&buf, text, optlen);
+		text[optlen] = '\0';
+		opts = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
 	}
 	if ((uint64) (buf.len - buf.cursor) != (uint64) n * d * sizeof(double))
 		state_corrupted("Its number of rows does not match its size.");
