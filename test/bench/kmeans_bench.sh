@@ -9,7 +9,8 @@
 # features from 8 Gaussian blobs (seeded, test/bench/kmeans_data.py), loaded into the unlogged
 # table kmeans_bench_points (dropped at the end).  k = 8, exactly 20 Lloyd iterations (tol = 0).
 # "given": both start from the first 8 rows (the same initial centroids); their final centroids
-# and inertia are compared.  "k-means++": each its own k-means++ start.
+# and inertia are compared.  "k-means++": each its own k-means++ start.  One more scikit-learn
+# case first reads the rows out of PostgreSQL (binary COPY through psql), as it would have to.
 # Each case runs RUNS times, interleaved; the table shows medians of wall-clock seconds.
 # assoc times are whole SQL statements (scan of the table + training); scikit-learn times are
 # KMeans.fit on a numpy array already in memory.
@@ -43,30 +44,47 @@ GIVEN=$(psql -X -At -c "SELECT jsonb_build_object('init', jsonb_agg(f ORDER BY i
                         FROM kmeans_bench_points WHERE id <= $K")
 PLUSPLUS="{\"max_iter\": $ITER, \"tol\": 0}"
 
-# seconds of the last statement of a psql session (from \timing)
+# "wall cpu": seconds of a statement (psql's \timing) and CPU seconds of its backend
+# (user + system from /proc; leader only in a parallel plan)
 sql_time() {
-	psql -X -q -At -v ON_ERROR_STOP=1 -c "SET assoc.mining_mem = '2GB'" -c "SET max_parallel_workers_per_gather = $1" \
-		-c '\timing on' -c "$2" | awk '/^Time:/ { t = $2 } END { printf "%.4f\n", t / 1000 }'
+	psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | awk -v tck="$(getconf CLK_TCK)" '
+		/^cpu / { c[++n] = $2 } /^Time:/ { t = $2 }
+		END { printf "%.4f %.4f\n", t / 1000, (c[2] - c[1]) / tck }'
+SET assoc.mining_mem = '2GB';
+SET max_parallel_workers_per_gather = $1;
+SELECT pg_backend_pid() AS pid \gset
+\setenv BACKEND :pid
+\! awk '{ print "cpu", \$14 + \$15 }' /proc/\$BACKEND/stat
+\timing on
+$2;
+\timing off
+\! awk '{ print "cpu", \$14 + \$15 }' /proc/\$BACKEND/stat
+SQL
 }
 
 declare -A T
 add() { T[$1]="${T[$1]:-} $2"; }
+# add_pair NAME "wall cpu"
+add_pair() { read -r w c <<<"$2"; add "$1" "$w"; add "$1_cpu" "$c"; }
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 for run in $(seq "$RUNS"); do
 	echo "run $run/$RUNS ..." >&2
-	add floor "$(sql_time 0 'SELECT sum(f[16]) FROM kmeans_bench_points')"
-	add assoc_given "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
-	read -r t it inertia < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given 1 $ITER "$OUT/sk_given.csv")
-	add sk1_given "$t"; SK_IT=$it; SK_INERTIA=$inertia
-	read -r t _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given default $ITER "$OUT/sk_given2.csv")
-	add skN_given "$t"
-	add assoc_par_given "$(sql_time 2 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
-	add assoc_pp "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$PLUSPLUS')) FROM kmeans_bench_points")"
-	read -r t _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K k-means++ 1 $ITER "$OUT/sk_pp.csv")
-	add sk1_pp "$t"
-	read -r t _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K k-means++ default $ITER "$OUT/sk_pp2.csv")
-	add skN_pp "$t"
+	add_pair floor "$(sql_time 0 'SELECT sum(f[16]) FROM kmeans_bench_points')"
+	add_pair assoc_given "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
+	read -r t c it inertia < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given 1 $ITER "$OUT/sk_given.csv")
+	add_pair sk1_given "$t $c"; SK_IT=$it; SK_INERTIA=$inertia
+	read -r t c _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given default $ITER "$OUT/sk_given2.csv")
+	add_pair skN_given "$t $c"
+	read -r t c _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given 1 $ITER "$OUT/sk_given3.csv" export)
+	add_pair skX_given "$t $c"
+	add_pair assoc_one "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$(sed 's/"max_iter": [0-9]*/"max_iter": 1/' <<<"$GIVEN")')) FROM kmeans_bench_points")"
+	add_pair assoc_par_given "$(sql_time 2 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
+	add_pair assoc_pp "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$PLUSPLUS')) FROM kmeans_bench_points")"
+	read -r t c _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K k-means++ 1 $ITER "$OUT/sk_pp.csv")
+	add_pair sk1_pp "$t $c"
+	read -r t c _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K k-means++ default $ITER "$OUT/sk_pp2.csv")
+	add_pair skN_pp "$t $c"
 done
 
 # agreement from the same initial centroids
@@ -83,21 +101,30 @@ print('%.1e' % np.max(np.abs(a - s) / np.abs(s)))")
 nthreads=$($PY -c "import os; print(len(os.sched_getaffinity(0)))")
 m() { median "${T[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-printf '\nk-means, %d rows x %d features, k = %d, %d iterations; median of %d runs; %s CPUs (shared)\n' \
-	"$ROWS" "$D" "$K" "$ITER" "$RUNS" "$nthreads"
-printf '%-58s %9s %14s\n' "case" "seconds" "assoc/sklearn"
-printf '%-58s %9s %14s\n' "floor: SELECT sum(f[16]) (scan + array access)" "$(m floor)" ""
-printf '%-58s %9s %14s\n' "scikit-learn fit, given init, 1 thread" "$(m sk1_given)" ""
-printf '%-58s %9s %14s\n' "scikit-learn fit, given init, $nthreads threads" "$(m skN_given)" ""
-printf '%-58s %9s %14s\n' "assoc.train_kmeans, given init (scan + train, 1 backend)" "$(m assoc_given)" \
-	"$(ratio "$(m assoc_given)" "$(m sk1_given)") / $(ratio "$(m assoc_given)" "$(m skN_given)")"
-printf '%-58s %9s %14s\n' "assoc.train_kmeans, given init, 2 parallel workers scan" "$(m assoc_par_given)" \
-	"$(ratio "$(m assoc_par_given)" "$(m sk1_given)") / $(ratio "$(m assoc_par_given)" "$(m skN_given)")"
-printf '%-58s %9s %14s\n' "scikit-learn fit, k-means++, 1 thread" "$(m sk1_pp)" ""
-printf '%-58s %9s %14s\n' "scikit-learn fit, k-means++, $nthreads threads" "$(m skN_pp)" ""
-printf '%-58s %9s %14s\n' "assoc.train_kmeans, k-means++ (scan + train, 1 backend)" "$(m assoc_pp)" \
-	"$(ratio "$(m assoc_pp)" "$(m sk1_pp)") / $(ratio "$(m assoc_pp)" "$(m skN_pp)")"
-printf '(ratios: against scikit-learn on 1 thread / on %s threads; below 1 means assoc is faster)\n' "$nthreads"
+row() {	# label, case, [sklearn case for the ratio]
+	local r="" rc=""
+	if [ -n "${3:-}" ]; then
+		r=$(ratio "$(m "$2")" "$(m "$3")")
+		rc=$(ratio "$(m "$2_cpu")" "$(m "$3_cpu")")
+	fi
+	printf '%-60s %8s %8s %9s %9s\n' "$1" "$(m "$2")" "$(m "$2_cpu")" "$r" "$rc"
+}
+printf '\nk-means, %d rows x %d features, k = %d, %d iterations; median of %d runs; %s CPUs, shared (load %s)\n' \
+	"$ROWS" "$D" "$K" "$ITER" "$RUNS" "$nthreads" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-60s %8s %8s %9s %9s\n' "case" "wall s" "CPU s" "wall/sk1" "CPU/sk1"
+row "floor: SELECT sum(f[16]) (scan + array access)" floor
+row "scikit-learn fit, given init, 1 thread" sk1_given
+row "scikit-learn fit, given init, default threads ($nthreads)" skN_given
+row "scikit-learn, rows read from PostgreSQL (binary COPY) + fit" skX_given
+row "assoc.train_kmeans, given init (scan + train, 1 backend)" assoc_given sk1_given
+row "assoc.train_kmeans, given init, max_iter 1 (fixed costs)" assoc_one
+row "assoc.train_kmeans, given init, 2 parallel workers" assoc_par_given sk1_given
+row "scikit-learn fit, k-means++, 1 thread" sk1_pp
+row "scikit-learn fit, k-means++, default threads ($nthreads)" skN_pp
+row "assoc.train_kmeans, k-means++ (scan + train, 1 backend)" assoc_pp sk1_pp
+printf '(ratios against scikit-learn on 1 thread, same init; below 1: assoc is faster.  CPU: user + system\n'
+printf ' seconds of the process, all its threads; for assoc the backend, so the leader only when parallel;\n'
+printf ' the COPY row counts the Python process only, not psql or the server)\n'
 printf '\nsame initial centroids: iterations assoc %s, scikit-learn %s; inertia assoc %s, scikit-learn %s (relative difference %s);\n' \
 	"$A_IT" "$SK_IT" "$A_INERTIA" "$SK_INERTIA" "$($PY -c "print('%.1e' % (abs($A_INERTIA - $SK_INERTIA) / $SK_INERTIA))")"
 printf 'largest relative difference of a centroid coordinate: %s\n' "$MAXREL"
