@@ -28,6 +28,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "assoc.h"
 #include "budget.h"
 #include "envelope.h"
 #include "kmeans.h"
@@ -509,18 +510,6 @@ typedef struct KmeansState
 	RowStore	rows;
 } KmeansState;
 
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fn)));
-	return aggcxt;
-}
-
 static KmeansState *
 state_new(MemoryContext aggcxt, int k, const Jsonb *opts)
 {
@@ -569,7 +558,7 @@ PG_FUNCTION_INFO_V1(kmeans_transfn);
 Datum
 kmeans_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_transfn");
+	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_transfn");
 	KmeansState *st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
 	struct varlena *optraw = NULL;
 	ArrayType  *arr;
@@ -649,7 +638,7 @@ PG_FUNCTION_INFO_V1(kmeans_combinefn);
 Datum
 kmeans_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_combinefn");
+	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_combinefn");
 	KmeansState *s1 = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
 	KmeansState *s2 = PG_ARGISNULL(1) ? NULL : (KmeansState *) PG_GETARG_POINTER(1);
 
@@ -685,7 +674,7 @@ kmeans_serialfn(PG_FUNCTION_ARGS)
 	int64		i;
 	int			j;
 
-	(void) agg_context(fcinfo, "kmeans_serialfn");
+	(void) assoc_agg_context(fcinfo, "kmeans_serialfn");
 	st = (KmeansState *) PG_GETARG_POINTER(0);
 	opttext = st->opts ? JsonbToCString(NULL, &st->opts->root, VARSIZE(st->opts)) : NULL;
 	optlen = opttext ? (int32) strlen(opttext) : -1;
@@ -731,7 +720,7 @@ PG_FUNCTION_INFO_V1(kmeans_deserialfn);
 Datum
 kmeans_deserialfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_deserialfn");
+	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_deserialfn");
 	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	KmeansState *st;
@@ -805,7 +794,7 @@ kmeans_finalfn(PG_FUNCTION_ARGS)
 {
 	KmeansState *st;
 
-	(void) agg_context(fcinfo, "kmeans_finalfn");
+	(void) assoc_agg_context(fcinfo, "kmeans_finalfn");
 	if (PG_ARGISNULL(0))
 		no_rows(TRAIN_NAME);
 	st = (KmeansState *) PG_GETARG_POINTER(0);
@@ -1012,17 +1001,31 @@ kmeans_score(const void *decoded, const double *x, int n)
 	return (double) j;
 }
 
+/*
+ * The nearest cluster to the features of argument 1 under the model of
+ * argument 0; *dd gets the squared distance.
+ */
+static int
+nearest_cluster(FunctionCallInfo fcinfo, double *dd)
+{
+	const KmeansModel *m = cached_model(fcinfo);
+	double	   *z = palloc(sizeof(double) * m->d);
+	int			j;
+
+	model_features(m, PG_GETARG_ARRAYTYPE_P(1), z);
+	j = kmeans_nearest(m->centroids, m->k, m->d, z, dd);
+	pfree(z);
+	return j;
+}
+
 /* assoc.predict_cluster(model bytea, features float8[]) RETURNS int */
 PG_FUNCTION_INFO_V1(kmeans_predict_cluster);
 Datum
 kmeans_predict_cluster(PG_FUNCTION_ARGS)
 {
-	const KmeansModel *m = cached_model(fcinfo);
-	double	   *z = palloc(sizeof(double) * m->d);
 	double		dd;
 
-	model_features(m, PG_GETARG_ARRAYTYPE_P(1), z);
-	PG_RETURN_INT32(kmeans_nearest(m->centroids, m->k, m->d, z, &dd));
+	PG_RETURN_INT32(nearest_cluster(fcinfo, &dd));
 }
 
 /* assoc.cluster_distance(model bytea, features float8[]) RETURNS float8 */
@@ -1030,12 +1033,9 @@ PG_FUNCTION_INFO_V1(kmeans_cluster_distance);
 Datum
 kmeans_cluster_distance(PG_FUNCTION_ARGS)
 {
-	const KmeansModel *m = cached_model(fcinfo);
-	double	   *z = palloc(sizeof(double) * m->d);
 	double		dd;
 
-	model_features(m, PG_GETARG_ARRAYTYPE_P(1), z);
-	(void) kmeans_nearest(m->centroids, m->k, m->d, z, &dd);
+	(void) nearest_cluster(fcinfo, &dd);
 	PG_RETURN_FLOAT8(sqrt(dd));
 }
 
