@@ -45,7 +45,10 @@ SELECT name, pg_temp.err(q) FROM (VALUES
 	(14, 'no rows', $$SELECT assoc.train_kmeans(f, 2) FROM pts WHERE false$$),
 	(15, 'only NULL vectors', $$SELECT assoc.train_kmeans(NULL::float8[], 2) FROM pts$$),
 	(16, 'k times features too big', $$SELECT assoc.train_kmeans(array_fill(0.0::float8, ARRAY[1000]), 20000)$$),
-	(17, 'too many features', $$SELECT assoc.train_kmeans(array_fill(0.0::float8, ARRAY[100001]), 1)$$)
+	(17, 'too many features', $$SELECT assoc.train_kmeans(array_fill(0.0::float8, ARRAY[100001]), 1)$$),
+	(18, 'overflow', $$SELECT assoc.train_kmeans(ARRAY[(-1) ^ i * 1e300]::float8[], 1) FROM pts$$),
+	(19, 'huge values, standardised: trains', $$SELECT assoc.train_kmeans(ARRAY[(-1) ^ i * 1e300]::float8[], 2, '{"standardize": true}') FROM pts$$),
+	(20, 'overflow, choosing k', $$SELECT * FROM assoc.kmeans_choose_k('SELECT ARRAY[(-1) ^ i * 1e300]::float8[] FROM pts', 1, 2)$$)
 ) v(n, name, q) ORDER BY n;
 
 -- options

@@ -111,6 +111,31 @@ kmeans_transform_row(const double *x, const double *center, const double *scale,
 		z[j] = (x[j] - center[j]) / scale[j];
 }
 
+/*
+ * Population standard deviation of feature j of the n x d rows x around mean,
+ * computed on values scaled by their largest deviation, for features whose
+ * squares overflow.
+ */
+static double
+scaled_sd(const double *x, int64 n, int d, int j, double mean)
+{
+	double		m = 0;
+	double		ss = 0;
+	int64		i;
+
+	for (i = 0; i < n; i++)
+		m = Max(m, fabs(x[(Size) i * d + j] - mean));
+	if (!(m > 0) || !isfinite(m))
+		return m;
+	for (i = 0; i < n; i++)
+	{
+		double		t = (x[(Size) i * d + j] - mean) / m;
+
+		ss += t * t;
+	}
+	return m * sqrt(ss / (double) n);
+}
+
 void
 kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 			   bool standardize, MemBudget *b)
@@ -181,22 +206,21 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 			ss[j] += t * t;
 		}
 	}
+	data->mean_var = 0;
 	for (j = 0; j < d; j++)
 	{
 		double		sd = sqrt(ss[j] / (double) n);
+		double		var_z;
 
+		if (isinf(ss[j]) && isfinite(data->center[j]))
+			sd = scaled_sd(z, n, d, j, data->center[j]);	/* squares overflowed */
 		data->scale[j] = (standardize && sd > 0 && isfinite(sd)) ? sd : 1.0;
+		/* variance in z space: the unit of tol (scikit-learn: mean of np.var(X, axis=0)) */
+		var_z = sd / data->scale[j];
+		data->mean_var += var_z * var_z;
 	}
-	CHECK_FOR_INTERRUPTS();
-
-	/*
-	 * The mean variance of the features in z space (the unit of tol, as
-	 * scikit-learn's mean of np.var(X, axis=0)).
-	 */
-	data->mean_var = 0;
-	for (j = 0; j < d; j++)
-		data->mean_var += ss[j] / (double) n / (data->scale[j] * data->scale[j]);
 	data->mean_var /= d;
+	CHECK_FOR_INTERRUPTS();
 	budget_free(b, ss, rowbytes);
 
 	/* the z-space rows and their squared norms */

@@ -368,6 +368,23 @@ check_distinct(int k, const KmeansData *data)
 				 errhint("Lower k, or train on more rows.")));
 }
 
+/* Error unless the fit stayed within the range of float8. */
+static void
+check_finite_result(const KmeansResult *res, int k, int d)
+{
+	Size		i;
+	bool		ok = isfinite(res->inertia);
+
+	for (i = 0; ok && i < (Size) k * d; i++)
+		ok = isfinite(res->centroids[i]);
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("k-means distances overflow the range of float8"),
+				 errdetail("Squared distances between the rows are larger than 1.8e308."),
+				 errhint("Scale the features down, e.g. with the option \"standardize\".")));
+}
+
 static void
 no_rows(const char *caller)
 {
@@ -456,6 +473,7 @@ train_model(int k, Jsonb *opts, const RowStore *rs, Size held)
 	}
 	params_from_options(&p, &o, k, init, given_z);
 	kmeans_fit(&data, &p, &res, &b);
+	check_finite_result(&res, k, rs->d);
 	if (o.silhouette_sample > 0)
 	{
 		sample = (int) Min((int64) o.silhouette_sample, data.n);
@@ -928,6 +946,7 @@ kmeans_choose_k(PG_FUNCTION_ARGS)
 		kb.cxt = kcxt;
 		params_from_options(&p, &o, k, init, NULL);
 		kmeans_fit(&data, &p, &res, &kb);
+		check_finite_result(&res, k, data.d);
 		if (o.silhouette_sample > 0)
 			silhouette = kmeans_silhouette(&data, res.labels, k, o.silhouette_sample,
 										   (uint64) o.seed, &kb);
