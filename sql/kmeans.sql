@@ -88,9 +88,10 @@ FROM seeded s, planted p WHERE s.seed = 0 AND p.truth = 3 AND p.i = 1;
 -- Empty clusters, by hand: rows 0, 1, 2, 10, 11 from centroids 0, 1, 100.
 -- Iteration 1: {0} {1, 2, 10, 11} {} -> 11 (farthest from its centroid 1) re-seeds cluster 2;
 -- means 0, 13/3, 11.  Iteration 2: {0, 1, 2} {} {10, 11} -> 2 (farthest from 0) re-seeds
--- cluster 1; means 0.5, 2, 10.5.  Iteration 3 changes one label and moves the centroids by
--- rounding only (the re-seeding subtracted 2 from a sum); iteration 4 changes nothing.
--- scikit-learn's KMeans(init=[[0], [1], [100]], tol=0) gives the same, in 4 iterations.
+-- cluster 1; means 0.5, 2, 10.5.  Iteration 3 changes one label (2 was counted in cluster 1
+-- already) and moves no centroid: converged, inertia 0.25 * 4 = 1.
+-- scikit-learn's KMeans(init=[[0], [1], [100]], tol=0) ends in the same place; it takes a 4th
+-- iteration because its re-seeding leaves a rounding trace (a shift of 7.9e-31 > tol = 0).
 CREATE TEMP TABLE tiny AS SELECT assoc.train_kmeans(ARRAY[x], 3, '{"init": [[0], [1], [100]], "tol": 0, "verbose": true}') AS m
 FROM unnest(ARRAY[0, 1, 2, 10, 11]::float8[]) x;
 SELECT c.cluster, c.size, c.centroid FROM tiny, assoc.cluster_centroids(m) c ORDER BY 1;

@@ -478,15 +478,17 @@ typedef struct LloydWork
 	double	   *cnorm;			/* k */
 	double	   *G;				/* k x block */
 	double	   *dist;			/* n, for re-seeding empty clusters */
+	int32	   *owner;			/* n: the cluster whose sum holds the row */
 	int			block;
 } LloydWork;
 
 /*
- * s += z over d values.  The hottest loop of an iteration: with GCC or Clang
- * two values per instruction (the compilers do not vectorise it at -O2).
+ * Move row z (d values) from the sum "from" (NULL: none) to the sum "to".
+ * The hottest loop of an iteration: with GCC or Clang two values per
+ * instruction (the compilers do not vectorise it at -O2).
  */
 static inline void
-add_row(double *pg_restrict s, const double *pg_restrict z, int d)
+move_row(double *pg_restrict from, double *pg_restrict to, const double *pg_restrict z, int d)
 {
 	int			t = 0;
 
@@ -498,19 +500,32 @@ add_row(double *pg_restrict s, const double *pg_restrict z, int d)
 		v2df		a,
 					b;
 
-		memcpy(&a, s + t, sizeof(a));
 		memcpy(&b, z + t, sizeof(b));
+		memcpy(&a, to + t, sizeof(a));
 		a += b;
-		memcpy(s + t, &a, sizeof(a));
+		memcpy(to + t, &a, sizeof(a));
+		if (from)
+		{
+			memcpy(&a, from + t, sizeof(a));
+			a -= b;
+			memcpy(from + t, &a, sizeof(a));
+		}
 	}
 #endif
 	for (; t < d; t++)
-		s[t] += z[t];
+	{
+		to[t] += z[t];
+		if (from)
+			from[t] -= z[t];
+	}
 }
 
 /*
  * Assign every row to its nearest centroid by the expanded form, counting
- * the rows whose label changed; accumulate per-cluster sums and counts.
+ * the rows whose label changed.  The per-cluster sums and counts are kept up
+ * to date incrementally: a row is moved between sums only when its cluster
+ * changes (after the first iterations few rows do), owner[i] being the
+ * cluster whose sum holds row i (-1: none yet).
  * *inertia gets the sum over rows of ||z||^2 + min_j (||c_j||^2 - 2 z.c_j).
  * Per block of rows, one dgemm gives -2 c_j.z_i for every cluster j (as a
  * k x block matrix: OpenBLAS is faster this way round for small k).
@@ -528,8 +543,6 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 
 	for (j = 0; j < k; j++)
 		w->cnorm[j] = blas_ddot(d, C + (Size) j * d, C + (Size) j * d);
-	memset(w->sums, 0, sizeof(double) * (Size) k * d);
-	memset(w->counts, 0, sizeof(int64) * k);
 
 	for (i0 = 0; i0 < n; i0 += w->block)
 	{
@@ -558,8 +571,18 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
 			changed += labels[i] != best;
 			labels[i] = best;
 			total += data->znorm[i] + bestv;
-			add_row(w->sums + (Size) best * d, zi, d);
-			w->counts[best]++;
+			if (w->owner[i] != best)
+			{
+				int32		from = w->owner[i];
+
+				move_row(from >= 0 ? w->sums + (Size) from * d : NULL,
+						 w->sums + (Size) best * d, zi, d);
+				/* an emptied sum restarts from an exact zero, not from rounding */
+				if (from >= 0 && --w->counts[from] == 0)
+					memset(w->sums + (Size) from * d, 0, sizeof(double) * d);
+				w->counts[best]++;
+				w->owner[i] = best;
+			}
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -573,7 +596,8 @@ assign_and_sum(const KmeansData *data, int k, const double *C, int32 *labels,
  * whose cluster keeps at least one other row and that were not moved yet;
  * ties go to the lowest row.  A cluster for which no row qualifies stays
  * empty (possible only when fewer than k distinct rows remain apart).
- * Labels are left as assigned (as scikit-learn does).  Returns the number of
+ * Labels are left as assigned (as scikit-learn does); owner follows the move.
+ * Returns the number of
  * clusters re-seeded.
  */
 static int64
@@ -607,7 +631,7 @@ relocate_empty(const KmeansData *data, int k, const double *C, const int32 *labe
 		if (w->counts[j] != 0)
 			continue;
 		for (i = 0; i < n; i++)
-			if (w->dist[i] > bestd && w->counts[labels[i]] >= 2)
+			if (w->dist[i] > bestd && w->counts[w->owner[i]] >= 2)
 			{
 				bestd = w->dist[i];
 				best = i;
@@ -615,14 +639,15 @@ relocate_empty(const KmeansData *data, int k, const double *C, const int32 *labe
 		if (best < 0)
 			break;
 		zi = data->z + (Size) best * d;
-		l = labels[best];
+		l = w->owner[best];
 		for (t = 0; t < d; t++)
 		{
 			w->sums[(Size) l * d + t] -= zi[t];
-			w->sums[(Size) j * d + t] = zi[t];
+			w->sums[(Size) j * d + t] = zi[t];	/* the empty sum may hold rounding */
 		}
 		w->counts[l]--;
 		w->counts[j] = 1;
+		w->owner[best] = j;
 		w->dist[best] = -1;
 		moved++;
 		CHECK_FOR_INTERRUPTS();
@@ -645,7 +670,12 @@ lloyd(const KmeansData *data, const KmeansParams *p, int run, double *C, int32 *
 	int			it;
 
 	for (i = 0; i < data->n; i++)
+	{
 		labels[i] = -1;
+		w->owner[i] = -1;
+	}
+	memset(w->sums, 0, sizeof(double) * (Size) k * d);
+	memset(w->counts, 0, sizeof(int64) * k);
 	*converged = false;
 	*relocations = 0;
 	for (it = 0; it < p->max_iter; it++)
@@ -683,6 +713,17 @@ lloyd(const KmeansData *data, const KmeansParams *p, int run, double *C, int32 *
 		}
 	}
 	*iterations = it;
+
+	/*
+	 * The incremental sums carry the rounding of every move: the final
+	 * centroids are the means of their rows summed afresh.
+	 */
+	memset(w->sums, 0, sizeof(double) * (Size) k * d);
+	for (i = 0; i < data->n; i++)
+		move_row(NULL, w->sums + (Size) w->owner[i] * d, data->z + (Size) i * d, d);
+	for (i = 0; i < (Size) k * d; i++)
+		if (w->counts[i / d] > 0)
+			C[i] = w->sums[i] / (double) w->counts[i / d];
 }
 
 /* Labels, sizes and inertia with direct distances; returns the inertia. */
@@ -730,6 +771,7 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 	w.cnorm = budget_alloc(b, sizeof(double) * k);
 	w.G = budget_alloc(b, budget_mul((Size) w.block * k, sizeof(double)));
 	w.dist = budget_alloc(b, budget_mul(n, sizeof(double)));
+	w.owner = budget_alloc(b, lbytes);
 
 	res->centroids = budget_alloc(b, cbytes);
 	res->sizes = budget_alloc(b, sizeof(int64) * k);
@@ -773,6 +815,7 @@ kmeans_fit(const KmeansData *data, const KmeansParams *p, KmeansResult *res, Mem
 		}
 	}
 
+	budget_free(b, w.owner, lbytes);
 	budget_free(b, w.dist, budget_mul(n, sizeof(double)));
 	budget_free(b, w.G, budget_mul((Size) w.block * k, sizeof(double)));
 	budget_free(b, w.cnorm, sizeof(double) * k);
