@@ -7,7 +7,7 @@
 # Needs a server with assoc installed and the PG* environment pointing at it (psql must
 # connect), and /usr/bin/python3 with numpy, scikit-learn and threadpoolctl.  Data: ROWS x 16
 # features from 8 Gaussian blobs (seeded, test/bench/kmeans_data.py), loaded into the unlogged
-# table kmeans_bench_points (dropped at the end).  k = 8, exactly 20 Lloyd iterations (tol = 0).
+# table kmeans_bench_points (dropped at the end, with kmeans_bench_model).  k = 8, exactly 20 Lloyd iterations (tol = 0).
 # "given": both start from the first 8 rows (the same initial centroids); their final centroids
 # and inertia are compared.  "k-means++": each its own k-means++ start.  One more scikit-learn
 # case first reads the rows out of PostgreSQL (binary COPY through psql), as it would have to.
@@ -68,9 +68,14 @@ add() { T[$1]="${T[$1]:-} $2"; }
 add_pair() { read -r w c <<<"$2"; add "$1" "$w"; add "$1_cpu" "$c"; }
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# a model to score with
+psql -X -q -v ON_ERROR_STOP=1 -c "SET assoc.mining_mem = '2GB'" -c "DROP TABLE IF EXISTS kmeans_bench_model" \
+	-c "CREATE TABLE kmeans_bench_model AS SELECT assoc.train_kmeans(f, $K, '$GIVEN') AS m FROM kmeans_bench_points"
+
 for run in $(seq "$RUNS"); do
 	echo "run $run/$RUNS ..." >&2
 	add_pair floor "$(sql_time 0 'SELECT sum(f[16]) FROM kmeans_bench_points')"
+	add_pair score "$(sql_time 0 'SELECT sum(assoc.predict_cluster((SELECT m FROM kmeans_bench_model), f)) FROM kmeans_bench_points')"
 	add_pair assoc_given "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
 	read -r t c it inertia < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K given 1 $ITER "$OUT/sk_given.csv")
 	add_pair sk1_given "$t $c"; SK_IT=$it; SK_INERTIA=$inertia
@@ -113,6 +118,7 @@ printf '\nk-means, %d rows x %d features, k = %d, %d iterations; median of %d ru
 	"$ROWS" "$D" "$K" "$ITER" "$RUNS" "$nthreads" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-60s %8s %8s %9s %9s\n' "case" "wall s" "CPU s" "wall/sk1" "CPU/sk1"
 row "floor: SELECT sum(f[16]) (scan + array access)" floor
+row "scoring: sum(assoc.predict_cluster(model, f)), 1 backend" score
 row "scikit-learn fit, given init, 1 thread" sk1_given
 row "scikit-learn fit, given init, default threads ($nthreads)" skN_given
 row "scikit-learn, rows read from PostgreSQL (binary COPY) + fit" skX_given
@@ -129,4 +135,4 @@ printf '\nsame initial centroids: iterations assoc %s, scikit-learn %s; inertia 
 	"$A_IT" "$SK_IT" "$A_INERTIA" "$SK_INERTIA" "$($PY -c "print('%.1e' % (abs($A_INERTIA - $SK_INERTIA) / $SK_INERTIA))")"
 printf 'largest relative difference of a centroid coordinate: %s\n' "$MAXREL"
 
-psql -X -q -c "DROP TABLE kmeans_bench_points"
+psql -X -q -c "DROP TABLE kmeans_bench_points, kmeans_bench_model"
