@@ -147,3 +147,29 @@ SELECT name, pg_temp.err(q) FROM (VALUES
 ) v(n, name, q) ORDER BY n;
 -- nothing was deleted
 SELECT count(*) FROM pts;
+
+-- Fuzz: 2000 random changes to the body and header dimensions of a model, each with a valid
+-- checksum, so that the value checks of the reader are reached.  Every call must return or
+-- raise a clean error (XX001 corrupted); none may crash the backend.
+CREATE FUNCTION pg_temp.with_crc(k bytea) RETURNS bytea LANGUAGE sql AS $$
+	SELECT overlay(k PLACING decode(lpad(to_hex(pg_temp.crc32c(substring(k from 1 for 28) || substring(k from 33))), 8, '0'), 'hex')
+		FROM 29 FOR 4)
+$$;
+CREATE FUNCTION pg_temp.outcome(m bytea) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM assoc.predict_cluster(m, ARRAY[1, 2]::float8[]);
+	PERFORM count(*) FROM assoc.cluster_centroids(m);
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE;
+END $$;
+-- the body of a model with d = 2, k = 3 is its last 1 + 8 * (2d + kd + k + 1) = 113 bytes
+SELECT setseed(0.5);
+SELECT outcome, count(*) FROM (
+	SELECT pg_temp.outcome(pg_temp.with_crc(
+		set_byte(set_byte(m, length(m) - 1 - (random() * 112)::int, (random() * 255)::int),
+			CASE WHEN random() < 0.2 THEN 12 + (random() * 7)::int ELSE length(m) - 1 - (random() * 112)::int END,
+			(random() * 255)::int))) AS outcome
+	FROM (SELECT assoc.train_kmeans(ARRAY[i % 3, i % 5]::float8[], 3, '{"standardize": true}') AS m
+		  FROM generate_series(1, 50) i) g, generate_series(1, 2000)) x
+GROUP BY outcome ORDER BY outcome;

@@ -8,7 +8,8 @@
  *	- data are centred (and optionally standardised) first;
  *	- each iteration assigns every row to the centroid that minimises
  *	  ||c||^2 - 2 z.c (one dgemm per block of rows), then moves every
- *	  centroid to the mean of its rows;
+ *	  centroid to the mean of its rows (the cluster sums are updated for the
+ *	  rows that changed cluster only; the final means are summed afresh);
  *	- a cluster left empty is re-seeded with the row farthest from its
  *	  assigned centroid (among rows whose cluster keeps another row);
  *	- it stops when no row changed cluster, when the squared centroid shift
