@@ -93,8 +93,31 @@ sort_rowkeys(RowKey *keys, int64 n, RowCmpArg *carg, MemBudget *b)
 		tmp[pos[keys[i].hash >> 48]++] = keys[i];
 	CHECK_FOR_INTERRUPTS();
 	for (t = 0; t < NBUCKETS; t++)
-		if (start[t + 1] - start[t] > 1)
-			qsort_arg(tmp + start[t], start[t + 1] - start[t], sizeof(RowKey), cmp_rowkey, carg);
+	{
+		RowKey	   *bk = tmp + start[t];
+		int64		m = start[t + 1] - start[t];
+
+		if (m > 16)
+			qsort_arg(bk, m, sizeof(RowKey), cmp_rowkey, carg);
+		else
+		{
+			/* the usual small bucket: insertion sort, hashes compared inline */
+			for (i = 1; i < m; i++)
+			{
+				RowKey		key = bk[i];
+				int64		h = i;
+
+				while (h > 0 && (bk[h - 1].hash > key.hash ||
+								 (bk[h - 1].hash == key.hash &&
+								  cmp_rowkey(&bk[h - 1], &key, carg) > 0)))
+				{
+					bk[h] = bk[h - 1];
+					h--;
+				}
+				bk[h] = key;
+			}
+		}
+	}
 	memcpy(keys, tmp, kbytes);
 	budget_free(b, pos, sizeof(int64) * NBUCKETS);
 	budget_free(b, start, sizeof(int64) * (NBUCKETS + 1));
@@ -246,13 +269,34 @@ kmeans_prepare(KmeansData *data, const double *const *rows, int64 n, int d,
 
 /* ---------- distances ---------- */
 
+/*
+ * Squared Euclidean distance.  With GCC or Clang two lanes of partial sums
+ * (even and odd features), added at the end; the same order everywhere, so
+ * training and scoring agree to the bit.
+ */
 static inline double
 dist2_direct(const double *a, const double *b, int d)
 {
 	double		s = 0;
-	int			j;
+	int			j = 0;
 
-	for (j = 0; j < d; j++)
+#if defined(__GNUC__) || defined(__clang__)
+	typedef double v2df __attribute__((vector_size(16)));
+	v2df		acc = {0, 0};
+
+	for (; j + 2 <= d; j += 2)
+	{
+		v2df		x,
+					y;
+
+		memcpy(&x, a + j, sizeof(x));
+		memcpy(&y, b + j, sizeof(y));
+		x -= y;
+		acc += x * x;
+	}
+	s = acc[0] + acc[1];
+#endif
+	for (; j < d; j++)
 	{
 		double		t = a[j] - b[j];
 

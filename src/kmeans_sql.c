@@ -20,6 +20,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -525,6 +526,7 @@ typedef struct KmeansState
 	MemBudget	budget;			/* the rows held, against assoc.mining_mem */
 	int			k;
 	Jsonb	   *opts;			/* copy of the options, or NULL */
+	bool		args_constant;	/* k and options are constants of the query */
 	RowStore	rows;
 } KmeansState;
 
@@ -546,6 +548,31 @@ state_new(MemoryContext aggcxt, int k, const Jsonb *opts)
 	}
 	MemoryContextSwitchTo(old);
 	return st;
+}
+
+/*
+ * Are k and the options of this aggregate call constants (or parameters) of
+ * the query?  Then they need no check against the first row's.
+ */
+static bool
+args_are_constant(FunctionCallInfo fcinfo)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	ListCell   *lc;
+	int			i = 0;
+
+	if (aggref == NULL)
+		return false;
+	foreach(lc, aggref->args)
+	{
+		Node	   *e = (Node *) ((TargetEntry *) lfirst(lc))->expr;
+
+		if (i++ == 0)
+			continue;			/* the features */
+		if (!IsA(e, Const) && !(IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN))
+			return false;
+	}
+	return true;
 }
 
 /* Are the stored options and v (not toasted; any header) the same bytes? */
@@ -595,6 +622,11 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 				 errhint("Pass the number of clusters to form.")));
 	k = PG_GETARG_INT32(2);
 	arr = PG_GETARG_ARRAYTYPE_P(1);
+	if (st != NULL && st->args_constant)
+	{
+		rowstore_add_array(&st->rows, &st->budget, arr);
+		PG_RETURN_POINTER(st);
+	}
 	/* the options are compared in every row: do not copy a short-header value */
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
 	{
@@ -615,6 +647,7 @@ kmeans_transfn(PG_FUNCTION_ARGS)
 		kmeans_options(&o, opts, 0, TRAIN_NAME);
 		(void) kmeans_init_option(opts, k, d, &given, TRAIN_NAME);
 		st = state_new(aggcxt, k, opts);
+		st->args_constant = args_are_constant(fcinfo);
 	}
 	else
 		check_same_group(st, k, optraw);
