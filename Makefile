@@ -19,6 +19,7 @@ REGRESS += mining mining_oracle mining_groceries mining_parallel mining_errors
 REGRESS += features features_oracle features_retail features_parallel features_sklearn features_errors
 REGRESS += logistic logistic_parallel metrics registry models_fuzz
 REGRESS += recommend_rules recommend_als recommend_parallel recommend_errors
+REGRESS += kmeans kmeans_sklearn kmeans_parallel kmeans_errors
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
 # isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
 ISOLATION = registry_cache
