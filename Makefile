@@ -16,6 +16,7 @@ DATA_built = assoc--0.1.0.sql assoc--0.1.0--0.2.0.sql
 # "upgrade" installs 0.1.0 and updates, so every later test runs on an upgraded schema.
 REGRESS = upgrade
 REGRESS += mining mining_oracle mining_groceries mining_parallel mining_errors
+REGRESS += convnet convnet_gradcheck convnet_learn convnet_parallel convnet_errors
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
