@@ -1,4 +1,4 @@
--- Learning: on a motif that can appear anywhere in the sequence (test/data/convnet_pattern.sql),
+-- Learning: on a motif that can appear anywhere in the sequence (sql/data/convnet_pattern.sql),
 -- the default network reaches a held-out AUC above 0.95, while a linear model on the flattened
 -- input (the same trainer with layers flatten -> dense(1, sigmoid): logistic regression fitted by
 -- Adam) stays near chance.  AUC is computed by brute force over all (positive, negative) pairs.
@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
 RESET client_min_messages;
 
-\i test/data/convnet_pattern.sql
+\i sql/data/convnet_pattern.sql
 SELECT count(*) AS rows, count(*) FILTER (WHERE label) AS positives,
 	   array_dims(min(x)) AS shape
 FROM convnet_pattern;
