@@ -13,11 +13,18 @@ E1=1
 E2=${E2:-3}
 
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
-# seconds taken by one SQL statement (server-side: \timing), after the given settings
+# "wall cpu" seconds of one SQL statement: wall from \timing, CPU (user + system) of the
+# backend from /proc/self/stat, read by the backend itself (needs a superuser or
+# pg_read_server_files, and a local server).  On a shared machine the CPU time is the
+# steadier measure: it does not count the time the backend waited for a core.
+cpu_sql="SELECT (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint) AS ticks FROM pg_read_file('/proc/self/stat') s"
 timed() {
   q -c "SET assoc.mining_mem = '4GB'" -c "SET max_parallel_workers_per_gather = 0" \
-    -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1 | awk '{printf "%.3f", $1 / 1000}'
+    -c "$cpu_sql" -c '\timing on' -c "$1" -c '\timing off' -c "$cpu_sql" |
+  awk -v hz="$(getconf CLK_TCK)" '/^Time:/ { wall = $2 / 1000 } /^[0-9]+$/ { t[n++] = $1 }
+       END { printf "%.3f %.3f\n", wall, (t[1] - t[0]) / hz }'
 }
+median() { sort -n | sed -n 2p; }   # of 3 lines, by the first field
 
 echo "preparing $N sequences of 12 x 16 ..." >&2
 q <<SQL
@@ -37,20 +44,19 @@ train() {  # $1 name, $2 options
 }
 common='"steps": 12, "validation_fraction": 0, "patience": 0'
 echo "training ..." >&2
-t1=$(train cnn1 "{$common, \"epochs\": $E1}")
-t2=$(train cnn2 "{$common, \"epochs\": $E2}")
-tl=$(train linear "{$common, \"epochs\": $E1, \"layers\": [{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}]}")
+read -r t1 c1 <<<"$(train cnn1 "{$common, \"epochs\": $E1}")"
+read -r t2 c2 <<<"$(train cnn2 "{$common, \"epochs\": $E2}")"
+train linear "{$common, \"epochs\": $E1, \"layers\": [{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}]}" >/dev/null
 
 echo "scoring ..." >&2
-score() {  # $1 model name: seconds to score every row (median of 3)
+score() {  # $1 model name: "wall cpu" seconds to score every row (median of 3)
   for r in 1 2 3; do
     timed "SELECT sum(assoc.predict_convnet((SELECT m FROM convnet_bench_models WHERE name = '$1'), x)) FROM convnet_bench_seq"
-    echo
-  done | sort -n | sed -n 2p
+  done | median
 }
-tread=$(for r in 1 2 3; do timed "SELECT sum(x[192]) FROM convnet_bench_seq"; echo; done | sort -n | sed -n 2p)
-tsc=$(score cnn2)
-tsl=$(score linear)
+read -r tread cread <<<"$(for r in 1 2 3; do timed "SELECT sum(x[192]) FROM convnet_bench_seq"; done | median)"
+read -r tsc csc <<<"$(score cnn2)"
+read -r tsl csl <<<"$(score linear)"
 
 read -r fwd trn params <<<"$(q -F' ' -c "SELECT i->'flops_per_example'->>'forward', i->'flops_per_example'->>'training', i->>'parameters'
   FROM (SELECT assoc.model_info(m)->'info' i FROM convnet_bench_models WHERE name = 'cnn2') s")"
@@ -74,34 +80,34 @@ def batch():
             d @ w.T              # input gradient
 best = 1e9
 for rep in range(3):
-    t = time.perf_counter()
+    t = time.process_time()           # CPU time, as for the backend
     for _ in range(n // B):
         batch()
-    best = min(best, time.perf_counter() - t)
+    best = min(best, time.process_time() - t)
 print("%.3f" % best)
 PY
 )
 
 q -c "DROP TABLE convnet_bench_seq, convnet_bench_models"
 
-awk -v n="$N" -v e1="$E1" -v e2="$E2" -v t1="$t1" -v t2="$t2" -v tl="$tl" -v tread="$tread" \
-    -v tsc="$tsc" -v tsl="$tsl" -v fwd="$fwd" -v trn="$trn" -v params="$params" -v tgemm="$tgemm" 'BEGIN {
-  epoch = (t2 - t1) / (e2 - e1); collect = t1 - epoch;
-  printf "N = %d sequences of 12 x 16, default network (%d parameters, %d FLOPs forward, %d FLOPs training per example); one backend, serial OpenBLAS\n\n", n, params, fwd, trn;
-  printf "| measure | value |\n|---|---|\n";
-  printf "| train, %d epoch(s) (s) | %.2f |\n", e1, t1;
-  printf "| train, %d epochs (s) | %.2f |\n", e2, t2;
-  printf "| one epoch = difference / %d (s) | %.2f |\n", e2 - e1, epoch;
-  printf "| training throughput (examples/s per epoch) | %.0f |\n", n / epoch;
-  printf "| implied training rate (GFLOP/s) | %.2f |\n", n * trn / epoch / 1e9;
-  printf "| the same GEMMs alone in numpy, one epoch (s) | %.2f |\n", tgemm;
-  printf "| epoch time / GEMM floor | %.2f |\n", epoch / tgemm;
-  printf "| reading rows, canonical order, set-up (s) | %.2f |\n", collect;
-  printf "| scan only: sum(x[192]) (s) | %.3f |\n", tread;
-  printf "| score default convnet, every row (s) | %.3f |\n", tsc;
-  printf "| score linear model (flatten + dense), every row (s) | %.3f |\n", tsl;
-  printf "| scoring throughput, convnet (rows/s) | %.0f |\n", n / tsc;
-  printf "| implied scoring rate, convnet (GFLOP/s) | %.2f |\n", n * fwd / tsc / 1e9;
-  printf "| convnet / linear scoring time | %.2f |\n", tsc / tsl;
-  printf "| convnet / linear scoring time, scan subtracted | %.2f |\n", (tsc - tread) / (tsl - tread);
+awk -v n="$N" -v e1="$E1" -v e2="$E2" -v fwd="$fwd" -v trn="$trn" -v params="$params" -v tgemm="$tgemm" \
+    -v t1="$t1" -v t2="$t2" -v tread="$tread" -v tsc="$tsc" -v tsl="$tsl" \
+    -v c1="$c1" -v c2="$c2" -v cread="$cread" -v csc="$csc" -v csl="$csl" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+  ew = (t2 - t1) / (e2 - e1); ec = (c2 - c1) / (e2 - e1);
+  printf "N = %d sequences of 12 x 16, default network (%d parameters, %d FLOPs forward, %d FLOPs training per example); one backend, serial OpenBLAS; load average at the end %s\n\n", n, params, fwd, trn, load;
+  printf "| measure | wall | CPU of the backend |\n|---|---|---|\n";
+  printf "| train, %d epoch (s) | %.2f | %.2f |\n", e1, t1, c1;
+  printf "| train, %d epochs (s) | %.2f | %.2f |\n", e2, t2, c2;
+  printf "| one epoch = difference / %d (s) | %.2f | %.2f |\n", e2 - e1, ew, ec;
+  printf "| training throughput (examples/s per epoch) | %.0f | %.0f |\n", n / ew, n / ec;
+  printf "| implied training rate (GFLOP/s) | %.2f | %.2f |\n", n * trn / ew / 1e9, n * trn / ec / 1e9;
+  printf "| same GEMMs alone in numpy, one epoch (s, CPU) | | %.2f |\n", tgemm;
+  printf "| epoch / GEMM floor | | %.2f |\n", ec / tgemm;
+  printf "| reading rows, canonical order, set-up (s) | %.2f | %.2f |\n", t1 - ew, c1 - ec;
+  printf "| scan only: sum(x[192]) (s) | %.3f | %.3f |\n", tread, cread;
+  printf "| score default convnet, every row (s) | %.3f | %.3f |\n", tsc, csc;
+  printf "| score linear model (flatten + dense), every row (s) | %.3f | %.3f |\n", tsl, csl;
+  printf "| scoring throughput, convnet (rows/s) | %.0f | %.0f |\n", n / tsc, n / csc;
+  printf "| implied scoring rate, convnet (GFLOP/s) | %.2f | %.2f |\n", n * fwd / tsc / 1e9, n * fwd / csc / 1e9;
+  printf "| convnet / linear scoring time | %.2f | %.2f |\n", tsc / tsl, csc / csl;
 }'
