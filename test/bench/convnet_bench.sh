@@ -47,6 +47,8 @@ echo "training ..." >&2
 read -r t1 c1 <<<"$(train cnn1 "{$common, \"epochs\": $E1}")"
 read -r t2 c2 <<<"$(train cnn2 "{$common, \"epochs\": $E2}")"
 train linear "{$common, \"epochs\": $E1, \"layers\": [{\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}]}" >/dev/null
+# the default shape with 8 and 16 filters instead of 64 and 128: where scoring nears the linear model
+train small "{$common, \"epochs\": $E1, \"layers\": [{\"type\": \"conv1d\", \"filters\": 8, \"kernel\": 3}, {\"type\": \"maxpool1d\", \"pool\": 2}, {\"type\": \"conv1d\", \"filters\": 16, \"kernel\": 3}, {\"type\": \"maxpool1d\", \"pool\": 2}, {\"type\": \"flatten\"}, {\"type\": \"dense\", \"units\": 1}]}" >/dev/null
 
 echo "scoring ..." >&2
 score() {  # $1 model name: "wall cpu" seconds to score every row (median of 3)
@@ -57,6 +59,8 @@ score() {  # $1 model name: "wall cpu" seconds to score every row (median of 3)
 read -r tread cread <<<"$(for r in 1 2 3; do timed "SELECT sum(x[192]) FROM convnet_bench_seq"; done | median)"
 read -r tsc csc <<<"$(score cnn2)"
 read -r tsl csl <<<"$(score linear)"
+read -r tss css <<<"$(score small)"
+sfwd=$(q -c "SELECT assoc.model_info(m)->'info'->'flops_per_example'->>'forward' FROM convnet_bench_models WHERE name = 'small'")
 
 read -r fwd trn params <<<"$(q -F' ' -c "SELECT i->'flops_per_example'->>'forward', i->'flops_per_example'->>'training', i->>'parameters'
   FROM (SELECT assoc.model_info(m)->'info' i FROM convnet_bench_models WHERE name = 'cnn2') s")"
@@ -92,7 +96,7 @@ q -c "DROP TABLE convnet_bench_seq, convnet_bench_models"
 
 awk -v n="$N" -v e1="$E1" -v e2="$E2" -v fwd="$fwd" -v trn="$trn" -v params="$params" -v tgemm="$tgemm" \
     -v t1="$t1" -v t2="$t2" -v tread="$tread" -v tsc="$tsc" -v tsl="$tsl" \
-    -v c1="$c1" -v c2="$c2" -v cread="$cread" -v csc="$csc" -v csl="$csl" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+    -v c1="$c1" -v c2="$c2" -v cread="$cread" -v csc="$csc" -v csl="$csl" -v tss="$tss" -v css="$css" -v sfwd="$sfwd" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
   ew = (t2 - t1) / (e2 - e1); ec = (c2 - c1) / (e2 - e1);
   printf "N = %d sequences of 12 x 16, default network (%d parameters, %d FLOPs forward, %d FLOPs training per example); one backend, serial OpenBLAS; load average at the end %s\n\n", n, params, fwd, trn, load;
   printf "| measure | wall | CPU of the backend |\n|---|---|---|\n";
@@ -110,4 +114,6 @@ awk -v n="$N" -v e1="$E1" -v e2="$E2" -v fwd="$fwd" -v trn="$trn" -v params="$pa
   printf "| scoring throughput, convnet (rows/s) | %.0f | %.0f |\n", n / tsc, n / csc;
   printf "| implied scoring rate, convnet (GFLOP/s) | %.2f | %.2f |\n", n * fwd / tsc / 1e9, n * fwd / csc / 1e9;
   printf "| convnet / linear scoring time | %.2f | %.2f |\n", tsc / tsl, csc / csl;
+  printf "| score small convnet (8 and 16 filters, %d FLOPs), every row (s) | %.3f | %.3f |\n", sfwd, tss, css;
+  printf "| small convnet / linear scoring time | %.2f | %.2f |\n", tss / tsl, css / csl;
 }'
