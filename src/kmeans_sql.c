@@ -955,7 +955,7 @@ kmeans_choose_k(PG_FUNCTION_ARGS)
 	memset(&s, 0, sizeof(s));
 	s.budget = &b;
 	s.scratch = AllocSetContextCreate(cxt, "assoc.kmeans_choose_k row", ALLOCSET_SMALL_SIZES);
-	source_run(source, 1, "(features)", CHOOSE_NAME, source_start, source_row, &s);
+	source_run(source, 1, "features", CHOOSE_NAME, source_start, source_row, &s);
 	if (s.rows.n == 0)
 		no_rows(CHOOSE_NAME);
 	check_k(kmax, s.rows.d);
