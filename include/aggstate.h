@@ -1,6 +1,6 @@
 /*
  * aggstate.h
- *	  Small helpers shared by the aggregates with an internal state.
+ *	  Small helpers shared by every aggregate support function.
  */
 #ifndef ASSOC_AGGSTATE_H
 #define ASSOC_AGGSTATE_H
@@ -16,7 +16,9 @@ agg_context(FunctionCallInfo fcinfo, const char *fn)
 	MemoryContext aggcxt;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s called in non-aggregate context", fn);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s can only be called as part of an aggregate", fn)));
 	return aggcxt;
 }
 

@@ -20,6 +20,8 @@
 #include "postgres.h"
 
 #include "budget.h"
+#include "utils/array.h"
+
 #include "envelope.h"
 
 #define CONVNET_MAX_LAYERS 32
@@ -195,5 +197,8 @@ extern double convnet_score(const void *decoded, const double *x, int n);
 
 /* Steps and features of a decoded model. */
 extern void convnet_input_shape(const void *decoded, int *steps, int *features);
+
+/* Check the features array given to assoc.predict and return its values (convnet_sql.c). */
+extern const double *convnet_input(const void *decoded, ArrayType *arr, int *n);
 
 #endif							/* ASSOC_CONVNET_H */

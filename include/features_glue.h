@@ -58,7 +58,5 @@ check_finite_time(int64 t, const char *what)
 /* ERROR (22004) when argument argno is NULL; name is its SQL name. */
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 
-/* The aggregate memory context, or an ERROR when not called as an aggregate. */
-extern MemoryContext feature_agg_context(FunctionCallInfo fcinfo, const char *fn);
 
 #endif							/* ASSOC_FEATURES_GLUE_H */

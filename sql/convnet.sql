@@ -1,4 +1,4 @@
--- assoc.train_convnet, assoc.predict_convnet, assoc.model_info on convnet models: shapes,
+-- assoc.train_convnet, assoc.predict, assoc.model_info on convnet models: shapes,
 -- options, scoring, memory bound, statement_timeout.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
@@ -38,8 +38,8 @@ FROM convnet_m, LATERAL (SELECT assoc.model_info(m)) s(mi);
 -- scoring: probabilities, the same for a 2-D and a flat array
 SELECT count(*) AS scored,
 	   bool_and(p > 0 AND p < 1) AS probabilities,
-	   bool_and(p = assoc.predict_convnet(m, ARRAY(SELECT unnest(x)))) AS flat_equals_2d
-FROM convnet_t, convnet_m, LATERAL (SELECT assoc.predict_convnet(m, x)) s(p);
+	   bool_and(p = assoc.predict(m, ARRAY(SELECT unnest(x)))) AS flat_equals_2d
+FROM convnet_t, convnet_m, LATERAL (SELECT assoc.predict(m, x)) s(p);
 
 -- the per-call-site cache: two models alternating in one call site score as they do alone
 CREATE TABLE convnet_m2 AS
@@ -47,10 +47,10 @@ SELECT assoc.train_convnet(x, label, '{"epochs": 1, "seed": 9, "layers": [{"type
 FROM convnet_t;
 SELECT bool_and(s.p = CASE WHEN t.i % 2 = 0 THEN a.p ELSE b.p END) AS cache_keeps_models_apart
 FROM convnet_t t
-	 JOIN LATERAL (SELECT assoc.predict_convnet(CASE WHEN t.i % 2 = 0 THEN (SELECT m FROM convnet_m)
+	 JOIN LATERAL (SELECT assoc.predict(CASE WHEN t.i % 2 = 0 THEN (SELECT m FROM convnet_m)
 											   ELSE (SELECT m FROM convnet_m2) END, t.x)) s(p) ON true
-	 JOIN LATERAL (SELECT assoc.predict_convnet((SELECT m FROM convnet_m), t.x)) a(p) ON true
-	 JOIN LATERAL (SELECT assoc.predict_convnet((SELECT m FROM convnet_m2), t.x)) b(p) ON true;
+	 JOIN LATERAL (SELECT assoc.predict((SELECT m FROM convnet_m), t.x)) a(p) ON true
+	 JOIN LATERAL (SELECT assoc.predict((SELECT m FROM convnet_m2), t.x)) b(p) ON true;
 
 -- a flat input with "steps", dropout, no standardisation, no validation split, verbose epochs
 SELECT assoc.model_info(m)->'info'->'examples' AS examples,

@@ -68,18 +68,18 @@ SELECT assoc.train_convnet(x, label, '{"layers": [{"type": "flatten"}, {"type": 
 CREATE TABLE convnet_em AS
 SELECT assoc.train_convnet(x, label, '{"epochs": 2, "layers": [{"type": "conv1d", "filters": 3, "kernel": 2}, {"type": "flatten"}, {"type": "dense", "units": 1}]}') AS m
 FROM convnet_e;
-SELECT assoc.predict_convnet(m, ARRAY[1, 2, 3]::float8[]) FROM convnet_em;
-SELECT assoc.predict_convnet(m, array_fill(1.0::float8, ARRAY[2, 12])) FROM convnet_em;
-SELECT assoc.predict_convnet(m, array_fill(1.0::float8, ARRAY[1, 12, 2])) FROM convnet_em;
-SELECT assoc.predict_convnet(m, array_fill(1.0::float8, ARRAY[11, 2]) || ARRAY[[5, NULL]]::float8[]) FROM convnet_em;
-SELECT assoc.predict_convnet(m, array_fill(1.0::float8, ARRAY[11, 2]) || ARRAY[[5, 'NaN']]::float8[]) FROM convnet_em;
-SELECT assoc.predict_convnet(m, '{}'::float8[]) FROM convnet_em;
-SELECT assoc.predict_convnet(NULL, array_fill(1.0::float8, ARRAY[12, 2])) IS NULL AS null_model_gives_null;
-SELECT assoc.predict_convnet('\x0102'::bytea, array_fill(1.0::float8, ARRAY[12, 2]));
+SELECT assoc.predict(m, ARRAY[1, 2, 3]::float8[]) FROM convnet_em;
+SELECT assoc.predict(m, array_fill(1.0::float8, ARRAY[2, 12])) FROM convnet_em;
+SELECT assoc.predict(m, array_fill(1.0::float8, ARRAY[1, 12, 2])) FROM convnet_em;
+SELECT assoc.predict(m, array_fill(1.0::float8, ARRAY[11, 2]) || ARRAY[[5, NULL]]::float8[]) FROM convnet_em;
+SELECT assoc.predict(m, array_fill(1.0::float8, ARRAY[11, 2]) || ARRAY[[5, 'NaN']]::float8[]) FROM convnet_em;
+SELECT assoc.predict(m, '{}'::float8[]) FROM convnet_em;
+SELECT assoc.predict(NULL, array_fill(1.0::float8, ARRAY[12, 2])) IS NULL AS null_model_gives_null;
+SELECT assoc.predict('\x0102'::bytea, array_fill(1.0::float8, ARRAY[12, 2]));
 -- a corrupted model (one byte of the weights changed) fails its checksum
-SELECT assoc.predict_convnet(set_byte(m, length(m) - 3, get_byte(m, length(m) - 3) # 1),
+SELECT assoc.predict(set_byte(m, length(m) - 3, get_byte(m, length(m) - 3) # 1),
 							 array_fill(1.0::float8, ARRAY[12, 2])) FROM convnet_em;
-SELECT assoc.predict_convnet(substr(m, 1, length(m) - 8), array_fill(1.0::float8, ARRAY[12, 2])) FROM convnet_em;
+SELECT assoc.predict(substr(m, 1, length(m) - 8), array_fill(1.0::float8, ARRAY[12, 2])) FROM convnet_em;
 
 -- gradient check arguments
 SELECT * FROM assoc.convnet_gradient_check(4, 2, batch => 0);

@@ -20,7 +20,7 @@ SELECT assoc.train_convnet(x, label, '{"seed": 7}') FILTER (WHERE i <= 4000) AS 
 FROM convnet_pattern;
 
 CREATE TABLE convnet_learn_scores AS
-SELECT p.i, p.label, assoc.predict_convnet(m.cnn, p.x) AS cnn, assoc.predict_convnet(m.linear, p.x) AS linear
+SELECT p.i, p.label, assoc.predict(m.cnn, p.x) AS cnn, assoc.predict(m.linear, p.x) AS linear
 FROM convnet_pattern p, convnet_learn_models m
 WHERE p.i > 4000;
 

@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "aggstate.h"
 #include "als.h"
 #include "budget.h"
 #include "envelope.h"
@@ -160,16 +161,6 @@ state_append(AlsState *dst, const AlsState *src)
 	dst->n += src->n;
 	if (src->options)
 		state_options(dst, src->options);
-}
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "%s called in non-aggregate context", fn);
-	return aggcxt;
 }
 
 /*

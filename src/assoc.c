@@ -53,18 +53,3 @@ assoc_mining_mem_bytes(void)
 
 	return (Size) kb * 1024;
 }
-
-/*
- * The aggregate memory context of an aggregate support function (see assoc.h).
- */
-MemoryContext
-assoc_agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fn)));
-	return aggcxt;
-}

@@ -37,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "aggstate.h"
 #include "basket_reader.h"
 #include "basket_state.h"
 #include "sortutil.h"
@@ -612,18 +613,6 @@ typedef struct AggTypes
 	bool		elmbyval;
 	char		elmalign;
 } AggTypes;
-
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fn)));
-	return aggcxt;
-}
 
 /*
  * assoc.basket_agg(basket "any", item "any"): add one (basket, item) row.

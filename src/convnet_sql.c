@@ -2,7 +2,7 @@
  * convnet_sql.c
  *	  SQL face of the convolutional network: the assoc.train_convnet
  *	  aggregate (transition, combine, serialise, deserialise, final),
- *	  assoc.predict_convnet and assoc.convnet_gradient_check.
+ *	  convnet_input (the input check of assoc.predict) and assoc.convnet_gradient_check.
  *
  * The aggregate collects examples (a float8[] of steps x features and a
  * boolean label per row) in chunks charged to a MemBudget bounded by
@@ -31,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "aggstate.h"
 #include "budget.h"
 #include "convnet.h"
 #include "envelope.h"
@@ -564,8 +565,7 @@ convnet_train_transfn(PG_FUNCTION_ARGS)
 	ConvState  *st = PG_ARGISNULL(0) ? NULL : (ConvState *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "convnet_train_transfn called in non-aggregate context");
+	aggcxt = agg_context(fcinfo, "convnet_train_transfn");
 
 	if (st == NULL)
 		st = state_create(aggcxt, opts);
@@ -591,8 +591,7 @@ convnet_train_combine(PG_FUNCTION_ARGS)
 	ConvState  *s1 = PG_ARGISNULL(0) ? NULL : (ConvState *) PG_GETARG_POINTER(0);
 	ConvState  *s2 = PG_ARGISNULL(1) ? NULL : (ConvState *) PG_GETARG_POINTER(1);
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "convnet_train_combine called in non-aggregate context");
+	aggcxt = agg_context(fcinfo, "convnet_train_combine");
 	if (s2 == NULL)
 	{
 		if (s1 == NULL)
@@ -617,8 +616,7 @@ convnet_train_serialize(PG_FUNCTION_ARGS)
 	int64		i;
 	int			j;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "convnet_train_serialize called in non-aggregate context");
+	(void) agg_context(fcinfo, "convnet_train_serialize");
 	total = add_size(VARHDRSZ + 1 + 4 + 4 + 8 + 4 + optlen + 8,
 					 mul_size(st->n, add_size(1, mul_size(sizeof(double), st->rowlen))));
 	if (total > MaxAllocSize)
@@ -683,8 +681,7 @@ convnet_train_deserialize(PG_FUNCTION_ARGS)
 	int32		optlen;
 	int			j;
 
-	if (!AggCheckCallContext(fcinfo, NULL))
-		elog(ERROR, "convnet_train_deserialize called in non-aggregate context");
+	(void) agg_context(fcinfo, "convnet_train_deserialize");
 	buf.data = VARDATA_ANY(sstate);
 	buf.len = VARSIZE_ANY_EXHDR(sstate);
 	buf.maxlen = buf.len;
@@ -899,24 +896,18 @@ convnet_train_final(PG_FUNCTION_ARGS)
 /* ---------- scoring ---------- */
 
 /*
- * assoc.predict_convnet(model bytea, features float8[]) RETURNS float8
- *
- * Probability of the positive class.  features is float8[steps][features]
- * or flat (steps * features values, step-major).  The model is decoded once
- * per call site (model_cached).
+ * The input of assoc.predict for a convnet model: float8[steps][features] or
+ * a flat array of steps * features values (step-major), without NULLs.
+ * Returns the values and sets *n.
  */
-PG_FUNCTION_INFO_V1(convnet_predict);
-Datum
-convnet_predict(PG_FUNCTION_ARGS)
+const double *
+convnet_input(const void *model, ArrayType *arr, int *n)
 {
-	ModelHeader h;
-	void	   *m = model_cached(fcinfo, 0, MODEL_CONVNET, convnet_decode, &h);
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	int			ndim = ARR_NDIM(arr);
 	int			steps,
 				features;
 
-	convnet_input_shape(m, &steps, &features);
+	convnet_input_shape(model, &steps, &features);
 	if (ndim > 2 || (ndim == 2 && (ARR_DIMS(arr)[0] != steps || ARR_DIMS(arr)[1] != features)))
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -926,8 +917,8 @@ convnet_predict(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("features must not contain NULL elements")));
-	PG_RETURN_FLOAT8(convnet_score(m, (const double *) ARR_DATA_PTR(arr),
-								   ArrayGetNItems(ndim, ARR_DIMS(arr))));
+	*n = ArrayGetNItems(ndim, ARR_DIMS(arr));
+	return (const double *) ARR_DATA_PTR(arr);	/* convnet_score checks the values */
 }
 
 /* ---------- gradient check ---------- */

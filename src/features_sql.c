@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "aggstate.h"
 #include "budget.h"
 #include "envelope.h"
 #include "feature_kernels.h"
@@ -183,18 +184,6 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 				 errhint("Pass the time the features are computed for, e.g. now() or the day after the last order.") : 0));
 }
 
-MemoryContext
-feature_agg_context(FunctionCallInfo fcinfo, const char *fn)
-{
-	MemoryContext aggcxt;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fn)));
-	return aggcxt;
-}
-
 /* ---------- shared by the customer and product aggregates ---------- */
 
 /* Key readers of the "any" arguments, kept in fn_extra. */
@@ -326,7 +315,7 @@ agg_combine(FunctionCallInfo fcinfo, AggKind k)
 	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
 	FeatureAgg *b = PG_ARGISNULL(1) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(1);
 
-	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	(void) agg_context(fcinfo, agg_fn[k]);
 	if (b == NULL)
 		RETURN_STATE(a);
 
@@ -353,7 +342,7 @@ agg_serial(FunctionCallInfo fcinfo, AggKind k)
 	FeatureAgg *a = (FeatureAgg *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
 
-	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	(void) agg_context(fcinfo, agg_fn[k]);
 	pq_begintypsend(&buf);
 	if (k == AGG_CUSTOMER)
 		cust_serialize(&a->st.cust, &buf);
@@ -365,7 +354,7 @@ agg_serial(FunctionCallInfo fcinfo, AggKind k)
 static Datum
 agg_deserial(FunctionCallInfo fcinfo, AggKind k)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, agg_fn[k]);
+	MemoryContext aggcxt = agg_context(fcinfo, agg_fn[k]);
 	StringInfoData buf;
 	MemoryContext old;
 	FeatureAgg *a;
@@ -389,7 +378,7 @@ agg_final(FunctionCallInfo fcinfo, AggKind k)
 	double		v[Max(CUSTOMER_AGG_NFEAT, PRODUCT_NFEAT)];
 	bool		isnull[Max(CUSTOMER_AGG_NFEAT, PRODUCT_NFEAT)];
 
-	(void) feature_agg_context(fcinfo, agg_fn[k]);
+	(void) agg_context(fcinfo, agg_fn[k]);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	a = (FeatureAgg *) PG_GETARG_POINTER(0);
@@ -412,7 +401,7 @@ PG_FUNCTION_INFO_V1(customer_agg_transfn);
 Datum
 customer_agg_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "customer_agg_transfn");
+	MemoryContext aggcxt = agg_context(fcinfo, "customer_agg_transfn");
 	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
 	KeyArgs    *k = key_args(fcinfo, 1, 2);
 	LineEvent	ev = EVENT_PURCHASE;
@@ -488,7 +477,7 @@ PG_FUNCTION_INFO_V1(product_agg_transfn);
 Datum
 product_agg_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "product_agg_transfn");
+	MemoryContext aggcxt = agg_context(fcinfo, "product_agg_transfn");
 	FeatureAgg *a = PG_ARGISNULL(0) ? NULL : (FeatureAgg *) PG_GETARG_POINTER(0);
 	KeyArgs    *k = key_args(fcinfo, 1, 2);
 	int64		ts,
@@ -651,7 +640,7 @@ PG_FUNCTION_INFO_V1(scaler_fit_transfn);
 Datum
 scaler_fit_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "scaler_fit_transfn");
+	MemoryContext aggcxt = agg_context(fcinfo, "scaler_fit_transfn");
 	ScalerAgg  *a = PG_ARGISNULL(0) ? NULL : (ScalerAgg *) PG_GETARG_POINTER(0);
 	Jsonb	   *options = NULL;
 	double	   *v;
@@ -690,7 +679,7 @@ PG_FUNCTION_INFO_V1(scaler_fit_combine);
 Datum
 scaler_fit_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "scaler_fit_combine");
+	MemoryContext aggcxt = agg_context(fcinfo, "scaler_fit_combine");
 	ScalerAgg  *a = PG_ARGISNULL(0) ? NULL : (ScalerAgg *) PG_GETARG_POINTER(0);
 	ScalerAgg  *b = PG_ARGISNULL(1) ? NULL : (ScalerAgg *) PG_GETARG_POINTER(1);
 
@@ -724,7 +713,7 @@ scaler_fit_serial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	uint32		len = a->options ? VARSIZE(a->options) : 0;
 
-	(void) feature_agg_context(fcinfo, "scaler_fit_serial");
+	(void) agg_context(fcinfo, "scaler_fit_serial");
 	pq_begintypsend(&buf);
 	/* the options as given, then the fit */
 	pq_sendint32(&buf, len);
@@ -738,7 +727,7 @@ PG_FUNCTION_INFO_V1(scaler_fit_deserial);
 Datum
 scaler_fit_deserial(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = feature_agg_context(fcinfo, "scaler_fit_deserial");
+	MemoryContext aggcxt = agg_context(fcinfo, "scaler_fit_deserial");
 	StringInfoData buf;
 	Jsonb	   *options = NULL;
 	uint32		len;
@@ -776,7 +765,7 @@ scaler_fit_final(PG_FUNCTION_ARGS)
 	ScalerAgg  *a;
 	Scaler		s;
 
-	(void) feature_agg_context(fcinfo, "scaler_fit_final");
+	(void) agg_context(fcinfo, "scaler_fit_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	a = (ScalerAgg *) PG_GETARG_POINTER(0);

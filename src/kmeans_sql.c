@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "aggstate.h"
 #include "assoc.h"
 #include "budget.h"
 #include "envelope.h"
@@ -603,7 +604,7 @@ PG_FUNCTION_INFO_V1(kmeans_transfn);
 Datum
 kmeans_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_transfn");
+	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_transfn");
 	KmeansState *st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
 	struct varlena *optraw = NULL;
 	ArrayType  *arr;
@@ -689,7 +690,7 @@ PG_FUNCTION_INFO_V1(kmeans_combinefn);
 Datum
 kmeans_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_combinefn");
+	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_combinefn");
 	KmeansState *s1 = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
 	KmeansState *s2 = PG_ARGISNULL(1) ? NULL : (KmeansState *) PG_GETARG_POINTER(1);
 
@@ -725,7 +726,7 @@ kmeans_serialfn(PG_FUNCTION_ARGS)
 	int64		i;
 	int			j;
 
-	(void) assoc_agg_context(fcinfo, "kmeans_serialfn");
+	(void) agg_context(fcinfo, "kmeans_serialfn");
 	st = (KmeansState *) PG_GETARG_POINTER(0);
 	opttext = st->opts ? JsonbToCString(NULL, &st->opts->root, VARSIZE(st->opts)) : NULL;
 	optlen = opttext ? (int32) strlen(opttext) : -1;
@@ -771,7 +772,7 @@ PG_FUNCTION_INFO_V1(kmeans_deserialfn);
 Datum
 kmeans_deserialfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = assoc_agg_context(fcinfo, "kmeans_deserialfn");
+	MemoryContext aggcxt = agg_context(fcinfo, "kmeans_deserialfn");
 	bytea	   *sstate = PG_GETARG_BYTEA_PP(0);
 	StringInfoData buf;
 	KmeansState *st;
@@ -845,7 +846,7 @@ kmeans_finalfn(PG_FUNCTION_ARGS)
 {
 	KmeansState *st;
 
-	(void) assoc_agg_context(fcinfo, "kmeans_finalfn");
+	(void) agg_context(fcinfo, "kmeans_finalfn");
 	if (PG_ARGISNULL(0))
 		no_rows(TRAIN_NAME);
 	st = (KmeansState *) PG_GETARG_POINTER(0);

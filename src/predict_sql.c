@@ -12,22 +12,26 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "convnet.h"
 #include "envelope.h"
 #include "featvec.h"
 #include "logistic.h"
 
 typedef double (*ModelScoreFn) (const void *decoded, const double *x, int n);
+typedef const double *(*ModelInputFn) (const void *decoded, ArrayType *arr, int *n);
 
 typedef struct Scorer
 {
 	ModelKind	kind;
 	ModelDecodeFn decode;
 	ModelScoreFn score;
+	ModelInputFn input;			/* checks the features array; NULL: a flat vector */
 } Scorer;
 
 /* The kinds assoc.predict can score. */
 static const Scorer scorers[] = {
-	{MODEL_LOGISTIC, logistic_decode, logistic_score},
+	{MODEL_LOGISTIC, logistic_decode, logistic_score, NULL},
+	{MODEL_CONVNET, convnet_decode, convnet_score, convnet_input},
 };
 
 typedef struct DecodedForScoring
@@ -51,7 +55,8 @@ decode_for_scoring(const ModelHeader *h, ModelReader *body)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("assoc.predict cannot score a %s model", model_kind_name(h->kind)),
-				 errhint("Use the scoring function of that kind of model.")));
+				 h->kind == MODEL_KMEANS ? errhint("Use assoc.predict_cluster for a k-means model.") :
+				 errhint("Use the scoring function of that kind of model (see assoc.model_info).")));
 	d->model = d->scorer->decode(h, body);
 	return d;
 }
@@ -71,6 +76,9 @@ predict(PG_FUNCTION_ARGS)
 	const double *x;
 	int			n;
 
-	x = featvec_get(PG_GETARG_ARRAYTYPE_P(1), &n, "features");
+	if (d->scorer->input)
+		x = d->scorer->input(d->model, PG_GETARG_ARRAYTYPE_P(1), &n);
+	else
+		x = featvec_get(PG_GETARG_ARRAYTYPE_P(1), &n, "features");
 	PG_RETURN_FLOAT8(d->scorer->score(d->model, x, n));
 }

@@ -9,9 +9,9 @@ SET LOCAL assoc.mining_mem = '64MB';
 SELECT plan(35);
 
 -- catalogue
-SELECT has_function('assoc', 'predict_convnet', ARRAY['bytea', 'double precision[]']);
-SELECT volatility_is('assoc', 'predict_convnet', ARRAY['bytea', 'double precision[]'], 'immutable');
-SELECT is_strict('assoc', 'predict_convnet', ARRAY['bytea', 'double precision[]']);
+SELECT has_function('assoc', 'predict', ARRAY['bytea', 'double precision[]']);
+SELECT volatility_is('assoc', 'predict', ARRAY['bytea', 'double precision[]'], 'immutable');
+SELECT is_strict('assoc', 'predict', ARRAY['bytea', 'double precision[]']);
 SELECT is_aggregate('assoc', 'train_convnet', ARRAY['double precision[]', 'boolean']);
 SELECT is_aggregate('assoc', 'train_convnet', ARRAY['double precision[]', 'boolean', 'jsonb']);
 SELECT has_function('assoc', 'convnet_gradient_check',
@@ -47,14 +47,14 @@ FROM tap_seq;
 -- model and scoring
 SELECT is(assoc.model_info(m)->>'kind', 'convnet', 'model_info reports the convnet kind') FROM tap_model;
 SELECT is((assoc.model_info(m)->>'training_rows')::int, 400, 'model_info reports the training rows') FROM tap_model;
-SELECT is((SELECT count(*) FROM tap_seq, tap_model WHERE assoc.predict_convnet(m, x) BETWEEN 0 AND 1), 400::bigint,
+SELECT is((SELECT count(*) FROM tap_seq, tap_model WHERE assoc.predict(m, x) BETWEEN 0 AND 1), 400::bigint,
 		  'every score is a probability');
-SELECT results_eq('SELECT assoc.predict_convnet(m, x) FROM tap_seq, tap_model ORDER BY i',
-				  'SELECT assoc.predict_convnet(m, x) FROM tap_seq, tap_model ORDER BY i',
+SELECT results_eq('SELECT assoc.predict(m, x) FROM tap_seq, tap_model ORDER BY i',
+				  'SELECT assoc.predict(m, x) FROM tap_seq, tap_model ORDER BY i',
 				  'scoring is repeatable');
 SELECT ok((SELECT avg(CASE WHEN p.s > n.s THEN 1.0 WHEN p.s = n.s THEN 0.5 ELSE 0 END) > 0.8
-		   FROM (SELECT label, assoc.predict_convnet(m, x) s FROM tap_seq, tap_model) p
-		   JOIN (SELECT label, assoc.predict_convnet(m, x) s FROM tap_seq, tap_model) n ON p.label AND NOT n.label),
+		   FROM (SELECT label, assoc.predict(m, x) s FROM tap_seq, tap_model) p
+		   JOIN (SELECT label, assoc.predict(m, x) s FROM tap_seq, tap_model) n ON p.label AND NOT n.label),
 		  'the model ranks positives above negatives (training AUC > 0.8)');
 SELECT is((SELECT assoc.train_convnet(x, label, '{"epochs": 2}') FROM tap_seq),
 		  (SELECT assoc.train_convnet(x, label, '{"epochs": 2}') FROM (SELECT * FROM tap_seq ORDER BY x DESC) s),
@@ -81,13 +81,13 @@ SELECT throws_ok($$SELECT assoc.train_convnet(x, false) FROM tap_seq$$, '22023',
 				 'a single class is 22023');
 SELECT throws_ok($$SELECT assoc.train_convnet(x, label) FROM tap_seq WHERE i < 0$$, '22023', NULL,
 				 'an empty training set is 22023');
-SELECT throws_ok($$SELECT assoc.predict_convnet(m, ARRAY[1, 2]::float8[]) FROM tap_model$$, '2202E', NULL,
+SELECT throws_ok($$SELECT assoc.predict(m, ARRAY[1, 2]::float8[]) FROM tap_model$$, '2202E', NULL,
 				 'scoring the wrong number of values is 2202E');
-SELECT throws_ok($$SELECT assoc.predict_convnet(m, array_fill('Infinity'::float8, ARRAY[12, 3])) FROM tap_model$$, '22023', NULL,
+SELECT throws_ok($$SELECT assoc.predict(m, array_fill('Infinity'::float8, ARRAY[12, 3])) FROM tap_model$$, '22023', NULL,
 				 'scoring infinity is 22023');
-SELECT throws_ok($$SELECT assoc.predict_convnet(set_byte(m, 60, get_byte(m, 60) # 255), array_fill(0::float8, ARRAY[12, 3])) FROM tap_model$$,
+SELECT throws_ok($$SELECT assoc.predict(set_byte(m, 60, get_byte(m, 60) # 255), array_fill(0::float8, ARRAY[12, 3])) FROM tap_model$$,
 				 'XX001', NULL, 'a corrupted model is XX001');
-SELECT throws_ok($$SELECT assoc.predict_convnet('\x00'::bytea, array_fill(0::float8, ARRAY[12, 3]))$$, '22023', NULL,
+SELECT throws_ok($$SELECT assoc.predict('\x00'::bytea, array_fill(0::float8, ARRAY[12, 3]))$$, '22023', NULL,
 				 'a bytea that is not a model is 22023');
 
 -- limits

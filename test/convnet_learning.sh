@@ -23,6 +23,6 @@ rows() {  # $1: condition; $2: score expression
     FROM convnet_pattern, convnet_learn_model WHERE $1 ORDER BY i"
 }
 rows "i <= 4000" "NULL" > "$dir/train.csv"
-rows "i > 4000" "assoc.predict_convnet(m, x)" > "$dir/test.csv"
+rows "i > 4000" "assoc.predict(m, x)" > "$dir/test.csv"
 psql -X -q -A -t -c "SELECT m FROM convnet_learn_model" > "$dir/model.hex"
 /usr/bin/python3 test/convnet_oracle.py "$dir"

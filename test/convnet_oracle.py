@@ -3,11 +3,11 @@
 
 1. Learning: on the motif task of sql/data/convnet_pattern.sql, scikit-learn's
    LogisticRegression on the flattened sequences stays near chance on the held-out rows,
-   while the network trained in the database (its scores computed by assoc.predict_convnet)
+   while the network trained in the database (its scores computed by assoc.predict)
    reaches AUC > 0.95.  AUCs are scikit-learn's roc_auc_score.
 2. Forward pass: the model bytes are decoded here from the documented format (envelope and
    convnet body, docs/convnet.md) and the network is evaluated with numpy; the probabilities
-   must equal assoc.predict_convnet's to 1e-12.
+   must equal assoc.predict's to 1e-12.
 
 Usage: convnet_oracle.py DIR   (DIR holds train.csv, test.csv, model.hex from the shell script)
 """
@@ -121,7 +121,7 @@ def main(d):
     print("held-out rows %d (%d positive), training rows %d" % (len(yte), yte.sum(), len(ytr)))
     print("AUC convnet (assoc, in the database)      %.4f" % auc_cnn)
     print("AUC logistic regression (scikit-learn)     %.4f" % auc_lr)
-    print("max |numpy forward pass - predict_convnet| %.3g" % diff)
+    print("max |numpy forward pass - predict| %.3g" % diff)
     ok = auc_cnn > 0.95 and 0.4 <= auc_lr <= 0.6 and diff < 1e-12
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

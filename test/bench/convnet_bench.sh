@@ -53,7 +53,7 @@ train small "{$common, \"epochs\": $E1, \"layers\": [{\"type\": \"conv1d\", \"fi
 echo "scoring ..." >&2
 score() {  # $1 model name: "wall cpu" seconds to score every row (median of 3)
   for r in 1 2 3; do
-    timed "SELECT sum(assoc.predict_convnet((SELECT m FROM convnet_bench_models WHERE name = '$1'), x)) FROM convnet_bench_seq"
+    timed "SELECT sum(assoc.predict((SELECT m FROM convnet_bench_models WHERE name = '$1'), x)) FROM convnet_bench_seq"
   done | median
 }
 read -r tread cread <<<"$(for r in 1 2 3; do timed "SELECT sum(x[192]) FROM convnet_bench_seq"; done | median)"

@@ -92,7 +92,7 @@ q -A -t -c "SELECT jsonb_build_object('epochs_run', i->'epochs_run', 'best_epoch
             FROM (SELECT assoc.model_info(m)->'info' i FROM or_model) s" > "$dir/model_info.json"
 
 echo "scoring and exporting ..." >&2
-q -A -t -F, -c "SELECT e.id, e.split, e.label, CASE WHEN e.split = 'train' THEN NULL ELSE assoc.predict_convnet((SELECT m FROM or_model), s.x) END,
+q -A -t -F, -c "SELECT e.id, e.split, e.label, CASE WHEN e.split = 'train' THEN NULL ELSE assoc.predict((SELECT m FROM or_model), s.x) END,
                        e.popularity, array_to_string(ARRAY(SELECT unnest(s.x)), ' ')
                 FROM or_examples e JOIN or_seq s USING (id) ORDER BY e.id" > "$dir/rows.csv"
 q -c "DROP TABLE or_raw, or_lines, or_cp, or_c, or_p, or_examples, or_seq, or_model"

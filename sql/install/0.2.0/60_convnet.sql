@@ -50,11 +50,6 @@ COMMENT ON AGGREGATE assoc.train_convnet(float8[], boolean) IS
 COMMENT ON AGGREGATE assoc.train_convnet(float8[], boolean, jsonb) IS
 	'trains a 1-D convolutional network on (features float8[steps][features], label) rows with options (layers, epochs, batch_size, learning_rate, validation_fraction, patience, seed, ...); returns a convnet model (bytea)';
 
-CREATE FUNCTION assoc.predict_convnet(model bytea, features float8[]) RETURNS float8
-	AS 'MODULE_PATHNAME', 'convnet_predict' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION assoc.predict_convnet(bytea, float8[]) IS
-	'probability of the positive class for one sequence (float8[steps][features] or flat) under a convnet model';
-
 CREATE FUNCTION assoc.convnet_gradient_check(steps int, features int, layers jsonb DEFAULT NULL,
 	batch int DEFAULT 3, seed int DEFAULT 1, step float8 DEFAULT 1e-6, l2 float8 DEFAULT 0,
 	OUT layer int, OUT layer_type text, OUT part text, OUT n bigint,
