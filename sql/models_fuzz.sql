@@ -137,7 +137,9 @@ BEGIN
 		PERFORM pg_temp.try('foreign', substring(m FROM 1 FOR (random() * length(m))::int));
 		PERFORM pg_temp.try('foreign after magic', pg_temp.reseal('\x4153434d'::bytea || m, true));
 	END LOOP;
-	-- every other kind, resealed: a valid envelope of a kind predict cannot score
+	-- every other kind, resealed: the logistic body under another kind's header
+	-- (predict refuses kinds it cannot score with 22023; a convnet header over a
+	-- logistic body is a corrupted convnet model, XX001)
 	FOR k IN 2 .. 6 LOOP
 		FOR i IN 1 .. 20 LOOP
 			PERFORM pg_temp.try('wrong kind', pg_temp.reseal(set_byte(base, 7, k)));
@@ -158,7 +160,7 @@ SELECT fn, bool_or(outcome = 'ok') AS some_accepted, bool_or(outcome = 'XX001') 
 FROM fuzz_results WHERE class = 'flipped, resealed' GROUP BY fn ORDER BY fn;
 
 -- a valid envelope of another kind: model_info describes it, the logistic
--- readers refuse it with 22023
+-- readers refuse it with 22023, predict reads the convnet one as corrupted
 SELECT fn, string_agg(DISTINCT outcome, ', ') AS outcomes
 FROM fuzz_results WHERE class = 'wrong kind' GROUP BY fn ORDER BY fn;
 
