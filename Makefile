@@ -43,6 +43,10 @@ endif
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies: rebuild everything when a header changes
+# (a stale object with an old struct layout corrupts memory).
+$(OBJS) $(OBJS:.o=.bc): $(wildcard include/*.h)
+
 assoc--0.1.0.sql: $(sort $(wildcard sql/install/0.1.0/*.sql))
 	cat $^ > $@
 

@@ -10,6 +10,9 @@
 /* assoc.mining_mem: memory bound of one mining call or aggregate state, in kB (-1: maintenance_work_mem) */
 extern int	assoc_mining_mem;
 
+/* assoc.pair_table: may the miner count pairs into a triangular table (developer setting) */
+extern bool assoc_pair_table;
+
 /* The memory bound in bytes, as currently set. */
 extern Size assoc_mining_mem_bytes(void);
 

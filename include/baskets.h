@@ -24,6 +24,7 @@ typedef struct BasketBuilder
 	uint32	   *pair_item;		/* item id of each pair */
 	Size		npairs;
 	Size		cap;
+	bool		unordered;		/* some pair came after a pair of a later basket */
 	bool		has_last;		/* fast path for runs of one basket key */
 	int64		last_int;
 	uint32		last_id;

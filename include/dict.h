@@ -35,7 +35,12 @@ typedef struct Dict
 	uint32	   *hashes;			/* hash of each value */
 	uint32	   *slots;			/* open addressing: 0 empty, else id + 1 */
 	uint32		mask;			/* number of slots - 1 */
+	uint32	   *direct;			/* DICT_INT: id + 1 of small values 0 <= v < direct_cap */
+	uint32		direct_cap;
 } Dict;
+
+/* Integer values below this are looked up in a flat array instead of hashed. */
+#define DICT_DIRECT_MAX (1U << 20)
 
 extern void dict_init(Dict *d, DictKind kind, MemBudget *budget);
 extern uint32 dict_add_int(Dict *d, int64 v);

@@ -26,6 +26,7 @@ typedef struct MinerParams
 {
 	uint32		min_count;		/* an itemset is frequent iff count >= min_count (>= 1) */
 	int			max_len;		/* longest itemset; 0 means no bound */
+	bool		pair_table;		/* may count pairs into a triangular table */
 } MinerParams;
 
 typedef struct MinerResult

@@ -19,6 +19,7 @@
 PG_MODULE_MAGIC;
 
 int			assoc_mining_mem = -1;
+bool		assoc_pair_table = true;
 
 void		_PG_init(void);
 
@@ -37,6 +38,16 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("assoc.pair_table",
+							 "Lets the miner count pairs in one pass into a table when it is small enough.",
+							 "A developer setting: off makes the miner count pairs per item instead, "
+							 "which the tests use to cover both ways; results are the same.",
+							 &assoc_pair_table,
+							 true,
+							 PGC_USERSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("assoc");
 

@@ -83,6 +83,8 @@ builder_add(BasketBuilder *b, uint32 basket, uint32 item)
 									  budget_mul(newcap, sizeof(uint32)));
 		b->cap = newcap;
 	}
+	if (b->npairs > 0 && basket < b->pair_basket[b->npairs - 1])
+		b->unordered = true;
 	b->pair_basket[b->npairs] = basket;
 	b->pair_item[b->npairs] = item;
 	b->npairs++;
@@ -108,15 +110,23 @@ builder_finish(const BasketBuilder *b, TransDB *db, MemBudget *budget)
 		db->offsets[b->pair_basket[i] + 1]++;
 	for (t = 0; t < nb; t++)
 		db->offsets[t + 1] += db->offsets[t];
-	fill = budget_alloc(budget, budget_mul((Size) nb + 1, sizeof(Size)));
-	memcpy(fill, db->offsets, sizeof(Size) * ((Size) nb + 1));
-	for (i = 0; i < b->npairs; i++)
+	if (!b->unordered)
 	{
-		db->items[fill[b->pair_basket[i]]++] = b->pair_item[i];
-		if ((i & 0xFFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
+		/* rows came grouped by basket (the usual case): already in place */
+		memcpy(db->items, b->pair_item, sizeof(uint32) * b->npairs);
 	}
-	budget_free(budget, fill, sizeof(Size) * ((Size) nb + 1));
+	else
+	{
+		fill = budget_alloc(budget, budget_mul((Size) nb + 1, sizeof(Size)));
+		memcpy(fill, db->offsets, sizeof(Size) * ((Size) nb + 1));
+		for (i = 0; i < b->npairs; i++)
+		{
+			db->items[fill[b->pair_basket[i]]++] = b->pair_item[i];
+			if ((i & 0xFFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		budget_free(budget, fill, sizeof(Size) * ((Size) nb + 1));
+	}
 
 	/* sort each basket, drop repeated items, compact, count supports */
 	out = 0;

@@ -29,6 +29,27 @@ hash_int64(int64 v)
 	return (uint32) x;
 }
 
+/* Small non-negative integers (typical item and basket ids) skip the hash table. */
+static inline bool
+is_direct(int64 v)
+{
+	return v >= 0 && v < (int64) DICT_DIRECT_MAX;
+}
+
+/* Make the flat array cover value v. */
+static void
+direct_grow(Dict *d, int64 v)
+{
+	uint32		newcap = Max(d->direct_cap, 1024);
+
+	while (newcap <= v)
+		newcap *= 2;
+	d->direct = budget_realloc(d->budget, d->direct, sizeof(uint32) * (Size) d->direct_cap,
+							   sizeof(uint32) * (Size) newcap);
+	memset(d->direct + d->direct_cap, 0, sizeof(uint32) * (Size) (newcap - d->direct_cap));
+	d->direct_cap = newcap;
+}
+
 void
 dict_init(Dict *d, DictKind kind, MemBudget *budget)
 {
@@ -71,6 +92,9 @@ dict_grow(Dict *d)
 	{
 		uint32		s = d->hashes[i] & d->mask;
 
+		if (d->kind == DICT_INT && is_direct(d->ivals[i]))
+			continue;
+
 		while (d->slots[s] != 0)
 			s = (s + 1) & d->mask;
 		d->slots[s] = i + 1;
@@ -80,10 +104,27 @@ dict_grow(Dict *d)
 uint32
 dict_add_int(Dict *d, int64 v)
 {
-	uint32		h = hash_int64(v);
+	uint32		h;
 	uint32		s;
 
 	Assert(d->kind == DICT_INT);
+	if (is_direct(v))
+	{
+		uint32		id;
+
+		if (v >= d->direct_cap)
+			direct_grow(d, v);
+		id = d->direct[v];
+		if (id != 0)
+			return id - 1;
+		if (d->n >= d->cap)
+			dict_grow(d);
+		d->direct[v] = d->n + 1;
+		d->ivals[d->n] = v;
+		d->hashes[d->n] = 0;
+		return d->n++;
+	}
+	h = hash_int64(v);
 	if (d->n >= d->cap)
 		dict_grow(d);
 	s = h & d->mask;
@@ -110,6 +151,8 @@ dict_find_int(const Dict *d, int64 v)
 
 	if (d->n == 0)
 		return -1;
+	if (is_direct(v))
+		return v < d->direct_cap && d->direct[v] != 0 ? (int64) d->direct[v] - 1 : -1;
 	s = hash_int64(v) & d->mask;
 	for (;;)
 	{
@@ -239,5 +282,6 @@ dict_memory(const Dict *d)
 {
 	Size		per = sizeof(uint32) + (d->kind == DICT_INT ? sizeof(int64) : sizeof(uint64) + sizeof(uint32));
 
-	return (Size) d->cap * per + (Size) (d->mask + (d->slots ? 1 : 0)) * sizeof(uint32) + d->bytes_cap;
+	return (Size) d->cap * per + (d->slots ? (Size) (d->mask + 1) * sizeof(uint32) : 0) +
+		d->bytes_cap + (Size) d->direct_cap * sizeof(uint32);
 }

@@ -15,6 +15,7 @@
 
 #include "miscadmin.h"
 
+#include "assoc.h"
 #include "baskets.h"
 #include "linestore.h"
 #include "measures.h"
@@ -343,6 +344,7 @@ mine_pair_rules(const LineStore *ls, PairBaskets *pb, const PairParams *params, 
 	threshold_from_double(params->min_support, &t);
 	mp.min_count = (uint32) Max(threshold_ceil(&t, pb->db.ntrans), 1);
 	mp.max_len = params->max_len;
+	mp.pair_table = assoc_pair_table;
 	rank = budget_alloc(b, budget_mul(Max(pb->bb.items.n, 1), sizeof(uint32)));
 	dict_ranks(&pb->bb.items, rank);
 	mine_itemsets(&pb->db, rank, &mp, b, &res);

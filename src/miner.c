@@ -149,12 +149,15 @@ typedef struct Miner
 	uint32		nwords;			/* words of a bit set */
 	uint32		min_count;
 	int			max_len;
+	bool		pair_table;
 	uint32		nfreq;
 	Size	   *hoff;			/* horizontal layout: codes of basket t */
 	uint32	   *hcodes;
 	Size	   *voff;			/* vertical layout: baskets of code c */
 	uint32	   *vtids;
 	Size	   *vpos;			/* position of code c in basket vtids[k]'s codes */
+	uint32	   *tri;			/* pair counts (upper triangle), or NULL */
+	Size	   *trirow;			/* tri[trirow[a] + b] counts {a, b}, a < b */
 	uint32	   *scratch_cnt;	/* per code, zero between uses */
 	uint32	   *scratch_codes;	/* codes touched */
 	uint64	   *scratch_words;	/* one bit set */
@@ -472,6 +475,45 @@ mine_class(Miner *m, int depth, Member *mem, uint32 n)
 }
 
 /*
+ * Count every pair of codes in one sequential pass over the baskets, into a
+ * triangular table, when the table is small enough (it is F^2/2 counters).
+ * Walking the baskets in order is much friendlier to the cache than
+ * gathering, for each code, the baskets that hold it.
+ */
+static void
+count_pairs(Miner *m)
+{
+	Size		F = m->nfreq;
+	Size		cells = F * (F - 1) / 2;
+	Size		bytes = cells * sizeof(uint32);
+	Size		a;
+	uint32		t;
+
+	if (!m->pair_table || F < 2 || bytes > (Size) 64 * 1024 * 1024 || bytes > (m->budget->limit - m->budget->used) / 4)
+		return;
+	m->tri = budget_alloc0(m->budget, bytes);
+	m->trirow = budget_alloc(m->budget, sizeof(Size) * F);
+	for (a = 0; a < F; a++)
+		m->trirow[a] = a * F - a * (a + 1) / 2 - a - 1;
+	for (t = 0; t < m->ntrans; t++)
+	{
+		Size		p;
+		Size		end = m->hoff[t + 1];
+
+		for (p = m->hoff[t]; p < end; p++)
+		{
+			uint32	   *row = m->tri + m->trirow[m->hcodes[p]];
+			Size		q;
+
+			for (q = p + 1; q < end; q++)
+				row[m->hcodes[q]]++;
+		}
+		if ((t & 0x3FF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * The top level: for each code i (ascending), count its co-occurring codes
  * j > i over the baskets of i, then mine the class of its frequent pairs.
  */
@@ -499,6 +541,20 @@ mine_top(Miner *m)
 			continue;
 
 		/* pass 1: count the codes after i in the baskets of i */
+		if (m->tri != NULL)
+		{
+			/* counted already, in one pass over the baskets (count_pairs) */
+			const uint32 *row = m->tri + m->trirow[i];
+			uint32		j;
+
+			for (j = i + 1; j < m->nfreq; j++)
+			{
+				cnt[j] = row[j];
+				touched[ntouched] = j;
+				ntouched += (row[j] != 0);
+			}
+		}
+		else
 		for (k = 0; k < ntids; k++)
 		{
 			Size		p = m->vpos[m->voff[i] + k] + 1;
@@ -508,8 +564,9 @@ mine_top(Miner *m)
 			{
 				uint32		j = m->hcodes[p];
 
-				if (cnt[j]++ == 0)
-					touched[ntouched++] = j;
+				/* branch-free: note j as touched when its count was zero */
+				touched[ntouched] = j;
+				ntouched += (cnt[j]++ == 0);
 			}
 			if ((k & 0x3FF) == 0)
 				CHECK_FOR_INTERRUPTS();
@@ -636,6 +693,7 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 	m.nwords = (db->ntrans + 63) / 64;
 	m.min_count = params->min_count;
 	m.max_len = params->max_len;
+	m.pair_table = params->pair_table;
 	m.popcount_and = popcount_and_generic;
 #ifdef HAVE_POPCNT_TARGET
 	__builtin_cpu_init();
@@ -674,6 +732,14 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 	m.nfreq = nfreq;
 	if (nfreq == 0)
 		return;
+	if (m.max_len == 1)
+	{
+		/* singletons only: no layouts needed */
+		for (i = 0; i < nfreq; i++)
+			store_add(&result->sets, &i, 1, db->item_count[result->code_item[i]]);
+		budget_free(budget, item_code, sizeof(int64) * Max(db->nitems, 1));
+		return;
+	}
 
 	/* 2. horizontal and vertical layouts over codes */
 	m.hoff = budget_alloc(budget, budget_mul((Size) db->ntrans + 1, sizeof(Size)));
@@ -740,7 +806,13 @@ mine_itemsets(const TransDB *db, const uint32 *item_rank,
 	m.prefix = budget_alloc(budget, sizeof(uint32) * ((Size) nfreq + 1));
 
 	/* 3 and 4 */
+	count_pairs(&m);
 	mine_top(&m);
+	if (m.tri)
+	{
+		budget_free(budget, m.tri, sizeof(uint32) * ((Size) nfreq * (nfreq - 1) / 2));
+		budget_free(budget, m.trirow, sizeof(Size) * nfreq);
+	}
 
 	/* give the working memory back for what comes next (rules, output) */
 	arena_release(&m.arena, (ArenaMark) {NULL, 0});

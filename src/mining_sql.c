@@ -21,6 +21,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "assoc.h"
 #include "basket_reader.h"
 #include "basket_state.h"
 #include "baskets.h"
@@ -159,6 +160,7 @@ mine(MiningRun *run, const MiningArgs *a)
 	threshold_from_double(a->min_support, &t);
 	params.min_count = (uint32) threshold_ceil(&t, run->db.ntrans);
 	params.max_len = a->max_len;
+	params.pair_table = assoc_pair_table;
 	Assert(params.min_count >= 1);
 
 	item_rank = budget_alloc(&run->budget, sizeof(uint32) * Max(run->db.nitems, 1));

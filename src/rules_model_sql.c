@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "assoc.h"
 #include "basket_reader.h"
 #include "basket_state.h"
 #include "baskets.h"
@@ -247,6 +248,7 @@ train_rules_common(FunctionCallInfo fcinfo, bool from_source)
 	threshold_from_double(min_support, &t);
 	mp.min_count = (uint32) threshold_ceil(&t, db.ntrans);
 	mp.max_len = max_len;
+	mp.pair_table = assoc_pair_table;
 	{
 		uint32	   *item_rank = budget_alloc(&budget, sizeof(uint32) * Max(db.nitems, 1));
 
