@@ -66,6 +66,31 @@ DO \$\$ BEGIN
     RAISE EXCEPTION 'views or cart_adds are not 0: the data has browse events';
   END IF;
 END \$\$;
+-- plain-SQL check on target week 49 (every pair, unsampled): the pairs, labels and 6 purchase
+-- columns of period_sequences equal the weekly aggregates the script computed before, with week
+-- index w = (date - 2010-11-29) / 7, so that step k of week T is week T - 13 + k
+CREATE TEMP TABLE or_w AS
+SELECT customer::text AS customer, stock, invoice, qty, (qty * price)::float8 AS spend, (ts::date - date '2010-11-29') / 7 AS w
+FROM or_lines WHERE ts >= timestamp '2010-11-29' + 37 * interval '7 days' AND ts < timestamp '2010-11-29' + 50 * interval '7 days';
+CREATE TEMP TABLE or_check AS
+WITH cp AS (SELECT customer, stock, w, sum(qty) AS units, count(DISTINCT invoice) AS orders, sum(spend) AS spend FROM or_w GROUP BY 1, 2, 3),
+     c AS (SELECT customer, w, count(DISTINCT invoice) AS orders, sum(spend) AS spend FROM or_w GROUP BY 1, 2),
+     p AS (SELECT stock, w, count(DISTINCT invoice) AS orders FROM or_w GROUP BY 1, 2),
+     pairs AS (SELECT DISTINCT customer, stock FROM cp WHERE w BETWEEN 37 AND 48)
+SELECT pr.customer, pr.stock, EXISTS (SELECT FROM cp y WHERE (y.customer, y.stock, y.w) = (pr.customer, pr.stock, 49)) AS label,
+       array_agg(ARRAY[coalesce(cp.units, 0), coalesce(cp.orders, 0), coalesce(cp.spend, 0),
+                       coalesce(c.orders, 0), coalesce(c.spend, 0), coalesce(p.orders, 0)]::float8[] ORDER BY k) AS seq
+FROM pairs pr CROSS JOIN generate_series(1, 12) k
+LEFT JOIN cp ON (cp.customer, cp.stock, cp.w) = (pr.customer, pr.stock, 36 + k)
+LEFT JOIN c ON (c.customer, c.w) = (pr.customer, 36 + k)
+LEFT JOIN p ON (p.stock, p.w) = (pr.stock, 36 + k)
+GROUP BY pr.customer, pr.stock;
+SELECT count(*) FILTER (WHERE e.id IS NOT NULL AND o.customer IS NOT NULL) AS week49_pairs_in_both,
+       count(*) FILTER (WHERE e.id IS NULL OR o.customer IS NULL) AS in_one_only,
+       count(*) FILTER (WHERE e.label <> o.label) AS label_differs,
+       max((SELECT max(abs(a - b) / greatest(1, abs(b))) FROM unnest(e.sequence[1:12][1:6], o.seq) u(a, b))) AS max_rel_difference
+FROM (SELECT * FROM or_examples WHERE t = 49) e
+FULL JOIN or_check o ON (o.customer, o.stock) = (e.customer_id, e.item_id);
 -- the model input: 12 steps x 6 columns as ln(1 + value), flattened step by step
 ALTER TABLE or_examples ADD COLUMN x float8[], ADD COLUMN frequency int;
 UPDATE or_examples SET x = ARRAY(SELECT ln(1 + v) FROM unnest(sequence[1:12][1:6]) v),
