@@ -38,12 +38,12 @@ SELECT (assoc.feature_names('customer'))[16:18] AS clustered_on;
 -- (elbow) and mean silhouette on a seeded sample of 2000 customers
 SELECT k, round(inertia::numeric, 1) AS inertia, round(silhouette::numeric, 3) AS silhouette, sizes
 FROM assoc.kmeans_choose_k('SELECT features[16:18] FROM retail_customers WHERE features[16] IS NOT NULL', 2, 8,
-	'{"seed": 42, "n_init": 10, "silhouette_sample": 2000}')
+	'{"seed": 42, "n_init": 30, "silhouette_sample": 2000}')
 ORDER BY k;
 
 -- the model: 4 segments
 CREATE TABLE retail_segments AS
-SELECT assoc.train_kmeans(features[16:18], 4, '{"seed": 42, "n_init": 10}') AS model
+SELECT assoc.train_kmeans(features[16:18], 4, '{"seed": 42, "n_init": 30}') AS model
 FROM retail_customers WHERE features[16] IS NOT NULL;
 SELECT jsonb_pretty((assoc.model_info(model)->'info') - '{init,silhouette,silhouette_sample}'::text[]) AS model_info
 FROM retail_segments;
