@@ -53,9 +53,10 @@ SELECT assoc.train_logistic(seq, label) FROM integ_seq WHERE NOT test;
 -- the convnet reads the 2-D sequences as they come, or the same values flat with "steps";
 -- the logistic model reads the flat (logged) values
 CREATE TABLE integ_models AS
-SELECT assoc.train_convnet(seq, label, '{"epochs": 4, "seed": 5}') FILTER (WHERE NOT test) AS cnn_2d,
-	   assoc.train_convnet(ARRAY(SELECT unnest(seq)), label, '{"epochs": 4, "seed": 5, "steps": 12}')
-		   FILTER (WHERE NOT test) AS cnn_flat,
+SELECT assoc.train_convnet(seq, label, '{"epochs": 2, "seed": 5, "layers": [{"type": "conv1d", "filters": 8, "kernel": 3},
+		   {"type": "flatten"}, {"type": "dense", "units": 1}]}') FILTER (WHERE NOT test) AS cnn_2d,
+	   assoc.train_convnet(ARRAY(SELECT unnest(seq)), label, '{"epochs": 2, "seed": 5, "steps": 12, "layers": [{"type": "conv1d",
+		   "filters": 8, "kernel": 3}, {"type": "flatten"}, {"type": "dense", "units": 1}]}') FILTER (WHERE NOT test) AS cnn_flat,
 	   assoc.train_convnet(x, label, '{"epochs": 4, "seed": 5, "steps": 12}') FILTER (WHERE NOT test) AS cnn,
 	   assoc.train_logistic(x, label) FILTER (WHERE NOT test) AS logistic
 FROM integ_seq;
