@@ -1,7 +1,9 @@
 -- Learning: on a motif that can appear anywhere in the sequence (sql/data/convnet_pattern.sql),
--- the default network reaches a held-out AUC above 0.95, while a linear model on the flattened
--- input (the same trainer with layers flatten -> dense(1, sigmoid): logistic regression fitted by
--- Adam) stays near chance.  AUC is computed by brute force over all (positive, negative) pairs.
+-- the default network reaches a held-out AUC above 0.95, while two linear models on the flattened
+-- input stay near chance: assoc.train_logistic (the models area's logistic regression, Newton on
+-- the penalised log loss) and the same convnet trainer with layers flatten -> dense(1, sigmoid)
+-- (logistic regression fitted by Adam).  AUC is computed by brute force over all (positive,
+-- negative) pairs, and must equal assoc.classification_metrics' AUC.
 -- test/convnet_learning.sh checks the same with scikit-learn's LogisticRegression.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
@@ -16,22 +18,41 @@ FROM convnet_pattern;
 CREATE TABLE convnet_learn_models AS
 SELECT assoc.train_convnet(x, label, '{"seed": 7}') FILTER (WHERE i <= 4000) AS cnn,
 	   assoc.train_convnet(x, label, '{"seed": 7, "layers": [{"type": "flatten"}, {"type": "dense", "units": 1}]}')
-		   FILTER (WHERE i <= 4000) AS linear
+		   FILTER (WHERE i <= 4000) AS linear,
+	   -- train_logistic takes one-dimensional vectors: the 12 x 4 sequence flattened step by step
+	   assoc.train_logistic(ARRAY(SELECT unnest(x)), label) FILTER (WHERE i <= 4000) AS logistic
 FROM convnet_pattern;
 
 CREATE TABLE convnet_learn_scores AS
-SELECT p.i, p.label, assoc.predict(m.cnn, p.x) AS cnn, assoc.predict(m.linear, p.x) AS linear
+SELECT p.i, p.label, assoc.predict(m.cnn, p.x) AS cnn, assoc.predict(m.linear, p.x) AS linear,
+	   assoc.predict(m.logistic, ARRAY(SELECT unnest(p.x))) AS logistic
 FROM convnet_pattern p, convnet_learn_models m
 WHERE p.i > 4000;
 
 CREATE TABLE convnet_learn_auc AS
 SELECT avg(CASE WHEN p.cnn > n.cnn THEN 1 WHEN p.cnn = n.cnn THEN 0.5 ELSE 0 END) AS cnn,
-	   avg(CASE WHEN p.linear > n.linear THEN 1 WHEN p.linear = n.linear THEN 0.5 ELSE 0 END) AS linear
+	   avg(CASE WHEN p.linear > n.linear THEN 1 WHEN p.linear = n.linear THEN 0.5 ELSE 0 END) AS linear,
+	   avg(CASE WHEN p.logistic > n.logistic THEN 1 WHEN p.logistic = n.logistic THEN 0.5 ELSE 0 END) AS logistic
 FROM convnet_learn_scores p JOIN convnet_learn_scores n ON p.label AND NOT n.label;
 
 SELECT cnn > 0.95 AS cnn_auc_above_095,
-	   linear BETWEEN 0.4 AND 0.6 AS linear_auc_near_chance
+	   linear BETWEEN 0.4 AND 0.6 AS linear_auc_near_chance,
+	   logistic BETWEEN 0.4 AND 0.6 AS logistic_auc_near_chance
 FROM convnet_learn_auc;
+
+-- the evaluation aggregate agrees with the brute-force AUC (both are exact pair counts)
+SELECT abs((m.c->>'auc')::float8 - a.cnn) < 1e-12 AS cnn_auc_agrees,
+	   abs((m.l->>'auc')::float8 - a.logistic) < 1e-12 AS logistic_auc_agrees,
+	   (m.c->>'n')::int AS held_out
+FROM convnet_learn_auc a,
+	 (SELECT assoc.classification_metrics(cnn, label) AS c,
+			 assoc.classification_metrics(logistic, label) AS l
+	  FROM convnet_learn_scores) m;
+
+-- the logistic model saw the same rows and converged
+SELECT i->>'solver' AS solver, (i->>'converged')::boolean AS converged,
+	   (assoc.model_info(logistic)->>'training_rows')::int AS training_rows, i->>'features' AS features
+FROM convnet_learn_models, LATERAL (SELECT assoc.model_info(logistic)->'info') AS s(i);
 
 -- what the model records about its training
 SELECT i->'examples' AS examples,
