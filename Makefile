@@ -24,6 +24,7 @@ REGRESS += convnet convnet_gradcheck convnet_learn convnet_parallel convnet_erro
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
 # isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
 ISOLATION = registry_cache
+ISOLATION += serve_cache
 ISOLATION_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
