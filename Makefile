@@ -25,6 +25,7 @@ REGRESS += integration_retail
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
 # isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
 ISOLATION = registry_cache
+ISOLATION += serve_cache
 ISOLATION_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

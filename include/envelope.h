@@ -147,4 +147,11 @@ typedef void *(*ModelDecodeFn) (const ModelHeader *h, ModelReader *body);
 extern void *model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect,
 						  ModelDecodeFn decode, ModelHeader *h);
 
+/*
+ * The same, with the cache's state in *state (NULL before the first call)
+ * rather than in fn_extra: for callers that keep other things in fn_extra.
+ */
+extern void *model_cached_in(FunctionCallInfo fcinfo, int argno, ModelKind expect,
+							 ModelDecodeFn decode, ModelHeader *h, void **state);
+
 #endif							/* ASSOC_ENVELOPE_H */

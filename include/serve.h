@@ -1,6 +1,6 @@
 /*
  * serve.h
- *	  What the serving functions (recommenders) share: a per-backend cache of
+ *	  What the serving functions (recommenders, predict) share: a per-backend cache of
  *	  decoded models, so that a warm backend answers a call without decoding
  *	  its model again, and the checks of their common arguments.
  *
@@ -14,6 +14,11 @@
  * id cannot serve stale bytes.  Values that are not stored out of line (a
  * literal, a parameter, a computed value, a small inline model) fall back to
  * model_cached(): decoded once per query and call site.
+ *
+ * Used by the recommenders, assoc.predict and the k-means scorers.  A call
+ * site (fn_extra) also remembers the stored value it found last and reuses
+ * its entry on the next rows without re-reading the header while the active
+ * snapshot shows the same finished transactions (see serve.c).
  *
  * Decoders must copy what they keep: the raw bytes are freed once decoded.
  *

@@ -468,7 +468,19 @@ void *
 model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn decode,
 			 ModelHeader *h)
 {
-	ModelCache *c = fcinfo->flinfo->fn_extra;
+	return model_cached_in(fcinfo, argno, expect, decode, h, &fcinfo->flinfo->fn_extra);
+}
+
+/*
+ * model_cached() with its state kept in *state (NULL at first, then owned by
+ * this function, allocated in fn_mcxt) instead of fn_extra, for callers that
+ * keep more than this cache in fn_extra.
+ */
+void *
+model_cached_in(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn decode,
+				ModelHeader *h, void **state)
+{
+	ModelCache *c = *state;
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	struct varatt_external toast;
 	bool		ondisk = VARATT_IS_EXTERNAL_ONDISK(raw);
@@ -482,7 +494,7 @@ model_cached(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn
 		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCache));
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "assoc model cache",
 									   ALLOCSET_DEFAULT_SIZES);
-		fcinfo->flinfo->fn_extra = c;
+		*state = c;
 	}
 	if (ondisk)
 		VARATT_EXTERNAL_GET_POINTER(toast, raw);

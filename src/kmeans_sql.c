@@ -35,6 +35,7 @@
 #include "envelope.h"
 #include "kmeans.h"
 #include "options.h"
+#include "serve.h"
 #include "source.h"
 
 #define KMEANS_STATE_VERSION 1
@@ -1017,12 +1018,13 @@ model_features(const KmeansModel *m, ArrayType *arr, double *z)
 	kmeans_transform_row(z, m->center, m->scale, m->d, z);
 }
 
+/* The decoded model of argument 0, kept per backend or per call site (serve.h). */
 static const KmeansModel *
 cached_model(FunctionCallInfo fcinfo)
 {
 	ModelHeader h;
 
-	return model_cached(fcinfo, 0, MODEL_KMEANS, kmeans_decode, &h);
+	return serve_model(fcinfo, 0, MODEL_KMEANS, kmeans_decode, &h);
 }
 
 double

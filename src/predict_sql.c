@@ -3,8 +3,10 @@
  *	  assoc.predict: scores a feature vector with a model of any kind that can
  *	  be scored, dispatching on the model's kind through the table below.
  *
- * The model is decoded once per call site (model_cached): scoring a million
- * rows with the same model decodes it once.  A kind joins the table by
+ * The decoded model is kept per backend when it comes from a table (through
+ * serve_model, so one request per statement does not decode it again) and
+ * per call site otherwise: scoring a million rows with the same model
+ * decodes it once.  A kind joins the table by
  * providing <kind>_decode and <kind>_score in its header (docs/CONTRACTS.md).
  */
 #include "postgres.h"
@@ -16,6 +18,7 @@
 #include "envelope.h"
 #include "featvec.h"
 #include "logistic.h"
+#include "serve.h"
 
 typedef double (*ModelScoreFn) (const void *decoded, const double *x, int n);
 typedef const double *(*ModelInputFn) (const void *decoded, ArrayType *arr, int *n);
@@ -72,7 +75,7 @@ Datum
 predict(PG_FUNCTION_ARGS)
 {
 	ModelHeader h;
-	DecodedForScoring *d = model_cached(fcinfo, 0, MODEL_ANY, decode_for_scoring, &h);
+	DecodedForScoring *d = serve_model(fcinfo, 0, MODEL_ANY, decode_for_scoring, &h);
 	const double *x;
 	int			n;
 

@@ -8,6 +8,7 @@
 #include "access/detoast.h"
 #include "access/htup_details.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -20,6 +21,7 @@ typedef struct ServeEntry
 	MemoryContext cxt;			/* holds decoded; child of TopMemoryContext */
 	Size		bytes;			/* memory of cxt */
 	uint64		last_use;
+	uint64		id;				/* unique for the life of the backend */
 	ModelDecodeFn decode;
 	/* identity of the stored value */
 	Oid			toastrelid;
@@ -31,8 +33,40 @@ typedef struct ServeEntry
 	void	   *decoded;
 } ServeEntry;
 
+/* What a call site remembers of a snapshot (see snapshot_same()). */
+#define SERVE_SNAP_XIDS 64
+typedef struct ServeSnap
+{
+	bool		valid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	TransactionId xip[SERVE_SNAP_XIDS];
+} ServeSnap;
+
+/*
+ * What a call site remembers in fn_extra: the state of model_cached() for
+ * values not stored out of line, and the last stored value it found in the
+ * cache, so that the next rows of a query reuse it without searching the
+ * cache or reading the model header again.
+ */
+typedef struct ServeSite
+{
+	void	   *fallback;		/* model_cached_in() state */
+	bool		known;			/* the fields below are set */
+	Oid			toastrelid;
+	Oid			valueid;
+	int32		rawsize;
+	uint32		extinfo;
+	ModelDecodeFn decode;
+	ServeEntry *entry;			/* found here ... */
+	uint64		entry_id;		/* ... if the slot still holds this entry */
+	ServeSnap	snap;			/* ... under this snapshot */
+} ServeSite;
+
 static ServeEntry entries[SERVE_CACHE_SLOTS];
 static uint64 use_clock = 0;
+static uint64 next_id = 0;
 static int64 n_hits = 0;
 static int64 n_decodes = 0;
 
@@ -113,11 +147,77 @@ fetch_header(struct varlena *raw, char *out)
 	return ok;
 }
 
+/*
+ * Whether a stored value that a call site verified under the snapshot *seen
+ * can be trusted now without reading its header again.  A TOAST value id is
+ * reused only after its value was deleted by a transaction that committed
+ * and was vacuumed away.  If the active snapshot has the same xmin, xmax and
+ * in-progress transactions as then, no transaction has ended in between, so
+ * the id still names the same bytes.  (The snapshot's own completion count
+ * would say it more simply, but copies of snapshots, such as the active one,
+ * have it zeroed.)  A standby's snapshots, and ones with more in-progress
+ * transactions than a site keeps, are never taken to match.
+ */
+static bool
+snapshot_same(const ServeSnap *seen)
+{
+	Snapshot	snap;
+	uint32		i;
+
+	if (!seen->valid || !ActiveSnapshotSet())
+		return false;
+	snap = GetActiveSnapshot();
+	if (snap->snapshot_type != SNAPSHOT_MVCC || snap->takenDuringRecovery ||
+		snap->xmin != seen->xmin || snap->xmax != seen->xmax || snap->xcnt != seen->xcnt)
+		return false;
+	/* a loop, not memcmp: this runs per row, and xcnt is mostly 0 or small */
+	for (i = 0; i < snap->xcnt; i++)
+		if (snap->xip[i] != seen->xip[i])
+			return false;
+	return true;
+}
+
+/* Note the active snapshot in *seen, or mark it unusable. */
+static void
+snapshot_note(ServeSnap *seen)
+{
+	Snapshot	snap;
+
+	seen->valid = false;
+	if (!ActiveSnapshotSet())
+		return;
+	snap = GetActiveSnapshot();
+	if (snap->snapshot_type != SNAPSHOT_MVCC || snap->takenDuringRecovery ||
+		snap->xcnt > SERVE_SNAP_XIDS)
+		return;
+	seen->xmin = snap->xmin;
+	seen->xmax = snap->xmax;
+	seen->xcnt = snap->xcnt;
+	memcpy(seen->xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	seen->valid = true;
+}
+
+/* Remember at a call site that its stored value is in entry e, as seen now. */
+static void
+remember(ServeSite *site, ServeEntry *e)
+{
+	site->known = true;
+	snapshot_note(&site->snap);
+	site->toastrelid = e->toastrelid;
+	site->valueid = e->valueid;
+	site->rawsize = e->rawsize;
+	site->extinfo = e->extinfo;
+	site->decode = e->decode;
+	site->entry = e;
+	site->entry_id = e->id;
+}
+
 void *
 serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn decode,
 			ModelHeader *h)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	ServeSite  *site = fcinfo->flinfo->fn_extra;
 	struct varatt_external toast;
 	char		header[ASSOC_MODEL_HEADER_SIZE];
 	ServeEntry *e = NULL;
@@ -129,11 +229,30 @@ serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn 
 	Size		total;
 	int			i;
 
+	if (site == NULL)
+	{
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ServeSite));
+		fcinfo->flinfo->fn_extra = site;
+	}
 	if (!VARATT_IS_EXTERNAL_ONDISK(raw))
-		return model_cached(fcinfo, argno, expect, decode, h);
+		return model_cached_in(fcinfo, argno, expect, decode, h, &site->fallback);
 	VARATT_EXTERNAL_GET_POINTER(toast, raw);
 	if ((Size) toast.va_rawsize > SERVE_CACHE_BYTES)
-		return model_cached(fcinfo, argno, expect, decode, h);
+		return model_cached_in(fcinfo, argno, expect, decode, h, &site->fallback);
+
+	/* the value this call site found last, under the same snapshot: no checks */
+	if (site->known && site->decode == decode &&
+		site->valueid == toast.va_valueid && site->toastrelid == toast.va_toastrelid &&
+		site->rawsize == toast.va_rawsize && site->extinfo == toast.va_extinfo &&
+		site->entry->used && site->entry->id == site->entry_id && snapshot_same(&site->snap))
+	{
+		e = site->entry;
+		e->last_use = ++use_clock;
+		n_hits++;
+		*h = e->h;
+		return e->decoded;
+	}
+	site->known = false;
 
 	for (i = 0; i < SERVE_CACHE_SLOTS; i++)
 	{
@@ -154,6 +273,7 @@ serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn 
 		{
 			e->last_use = ++use_clock;
 			n_hits++;
+			remember(site, e);
 			*h = e->h;
 			return e->decoded;
 		}
@@ -180,7 +300,7 @@ serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn 
 		{
 			/* too large to keep per backend: keep it per query instead */
 			MemoryContextDelete(cxt);
-			return model_cached(fcinfo, argno, expect, decode, h);
+			return model_cached_in(fcinfo, argno, expect, decode, h, &site->fallback);
 		}
 
 		/* make room: free slots, then least recently used, within the byte bound */
@@ -211,6 +331,7 @@ serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn 
 		}
 		MemoryContextSetParent(cxt, TopMemoryContext);
 		slot->used = true;
+		slot->id = ++next_id;
 		slot->cxt = cxt;
 		slot->bytes = total;
 		slot->last_use = ++use_clock;
@@ -222,6 +343,7 @@ serve_model(FunctionCallInfo fcinfo, int argno, ModelKind expect, ModelDecodeFn 
 		memcpy(slot->header, header, ASSOC_MODEL_HEADER_SIZE);
 		slot->h = *h;
 		slot->decoded = decoded;
+		remember(site, slot);
 		return decoded;
 	}
 }

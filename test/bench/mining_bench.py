@@ -34,6 +34,7 @@ from fractions import Fraction
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench_data  # noqa: E402
+import mining_more  # noqa: E402
 
 # (data set, min_support, min_confidence or None, copies); the cases of issue 3, and one
 # more: retail copied 10 times (baskets renumbered), to see parallel workers at 9.1 M rows.
@@ -91,13 +92,22 @@ class Runner:
         return out.strip()
 
     def timed(self, query, settings=(), timeout_s=None):
-        """One run in a fresh connection: (seconds, result, VmHWM kB) or (None, error, None)."""
+        """One run in a fresh connection: (seconds, result, VmHWM kB) or (None, error, None).
+        query is one statement returning a column n, or a list of them (timed together,
+        n summed)."""
         t = timeout_s or self.args.timeout
         lines = ["SET client_min_messages = warning", f"SET statement_timeout = '{t}s'"]
         lines += list(self.args.set) + list(settings)
         script = ";\n".join(lines) + ";\n"
         script += "SELECT extract(epoch FROM clock_timestamp()) AS t0 \\gset\n"
-        script += query + " \\gset r_\n"
+        if isinstance(query, list):
+            # several statements, timed together; r_n is the sum of their n
+            script += "\\set total 0\n"
+            for q in query:
+                script += q + " \\gset r_\nSELECT :total + :r_n AS total \\gset\n"
+            script += "SELECT :total AS n \\gset r_\n"
+        else:
+            script += query + " \\gset r_\n"
         script += ("SELECT :'r_n', extract(epoch FROM clock_timestamp()) - :t0, "
                    "(regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\\s+(\\d+) kB'))[1];\n")
         rc, out, err = self.psql(script, timeout=t + 30)
@@ -477,7 +487,8 @@ def main():
     ap.add_argument("--work", default=os.environ.get("ASSOC_BENCH_WORK", "/tmp/assoc-bench"))
     ap.add_argument("--cases", default="all",
                     help="comma-separated data set names or name:support, e.g. chess,retail:0.001; "
-                         "retailx10 for the copied table")
+                         "retailx10 for the copied table; segments for per-segment mining, timeout for "
+                         "the statement_timeout latency (both need their tables: see mining_more.py)")
     ap.add_argument("--runs", type=int, default=5, help="runs per measurement; the best is kept")
     ap.add_argument("--repeat-limit", type=float, default=10,
                     help="a measurement whose first run takes longer (s) is not repeated")
@@ -497,12 +508,16 @@ def main():
     os.makedirs(args.work, exist_ok=True)
 
     cases = CASES
+    segment_cases = mining_more.SEGMENT_CASES
+    do_timeouts = True
     if args.cases != "all":
         want = args.cases.split(",")
+        segment_cases = segment_cases if "segments" in want else []
+        do_timeouts = "timeout" in want
         cases = [c for c in CASES
                  if (c[0] in want and c[3] == 1) or f"{c[0]}:{c[1]}" in want and c[3] == 1
                  or (c[3] > 1 and f"{c[0]}x{c[3]}" in want)]
-        if not cases:
+        if not cases and not segment_cases and not do_timeouts:
             sys.exit("no case matches --cases " + args.cases)
 
     r = Runner(args)
@@ -530,7 +545,7 @@ def main():
           f"{args.repeat_limit:g} s); idle backend VmHWM {idle / 1024:.0f} MB")
     print(f"started {started:%Y-%m-%d %H:%M}", flush=True)
 
-    names = sorted({c[0] for c in cases}, key=list(bench_data.DATASETS).index)
+    names = sorted({c[0] for c in cases} | {c[0] for c in segment_cases}, key=list(bench_data.DATASETS).index)
     print("preparing data in " + args.work, flush=True)
     infos = {n: bench_data.prepare(n, args.data, args.work) for n in names}
     for n, info in infos.items():
@@ -548,11 +563,26 @@ def main():
     rows = []
     for name, sup, conf, copies in cases:
         rows += run_case(r, infos[name], sup, conf, copies, weka_skip)
+    seg_rows, seg_sums = [], []
+    for name, segs, sup in segment_cases:
+        x, y = mining_more.run_segments(r, infos[name], segs, sup)
+        seg_rows += x
+        seg_sums.append(y)
+    timeouts = mining_more.run_timeouts(r) if do_timeouts else []
 
     elapsed = (datetime.datetime.now() - started).total_seconds()
     print(f"\nResults (best of {args.runs}; x floor = seconds / floor seconds of the same case; "
           f"total run {elapsed / 60:.1f} min, load average now {os.getloadavg()[0]:.2f})\n")
     print(fmt_table(rows, False))
+
+    if seg_rows:
+        print("\nPer-segment mining (best of runs; x floor = seconds / floor of the whole table):\n")
+        print(fmt_table(seg_rows, False))
+        print()
+        print(mining_more.fmt_segment_summary(seg_sums, False))
+    if timeouts:
+        print("\nstatement_timeout: time from the deadline to the error, ms (deadlines at 10..90 % of the full run)\n")
+        print(mining_more.fmt_timeouts(timeouts, False))
 
     print("\nTargets of issue 3:")
     targets = {("retail", "0.001"): 2.5, ("T10I4D100K", "0.001"): 2.5, ("chess", "0.6"): 25.0}
@@ -578,12 +608,29 @@ def main():
             print(f"  {case}: slowest assoc form {slow_a:.3f} s vs fastest SQL self-join {fast_s:.3f} s: "
                   f"{'assoc faster' if slow_a < fast_s else 'SQL FASTER'}")
 
+    for x in seg_sums:
+        if x["groupby"] and x["alone"] and x["groupby64"]:
+            print(f"  per-segment mining, {x['case']}: GROUP BY {x['groupby']:.3f} s = "
+                  f"{x['groupby'] / x['alone']:.2f} x the sum of the segments alone ({x['alone']:.3f} s), "
+                  f"{x['groupby64'] / x['alone']:.2f} x with work_mem 64MB; "
+                  f"{x['segments']} x the whole table would be {x['segments'] * x['whole']:.3f} s")
+    lat = [v for x in timeouts for v in x["latencies"] if v is not None]
+    if lat:
+        print(f"  statement_timeout: latency from the deadline to the error, {len(lat)} deadlines: "
+              f"median {sorted(lat)[len(lat) // 2]:.1f} ms, max {max(lat):.1f} ms (target about 100 ms): "
+              f"{'met' if max(lat) <= 150 else 'MISSED'}")
+
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"started": str(started), "version": ver, "settings": settings, "rows": rows}, f, indent=1)
+            json.dump({"started": str(started), "version": ver, "settings": settings, "rows": rows,
+                       "segment_rows": seg_rows, "segment_summary": seg_sums, "timeouts": timeouts}, f, indent=1)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(fmt_table(rows, True) + "\n")
+            if seg_rows:
+                f.write("\n" + fmt_table(seg_rows, True) + "\n\n" + mining_more.fmt_segment_summary(seg_sums, True) + "\n")
+            if timeouts:
+                f.write("\n" + mining_more.fmt_timeouts(timeouts, True) + "\n")
 
     if r.failures:
         print(f"\n{len(r.failures)} MISMATCH(ES):", file=sys.stderr)

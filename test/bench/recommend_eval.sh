@@ -15,19 +15,31 @@
 # the training data (each customer's last training invoice held out), never
 # on the test invoices; the chosen ones are then retrained on all training data.
 #
+# The models live in the registry: every candidate of the validation grid is
+# saved as a version of reco_eval_rules / reco_eval_als (assoc.save_model) and
+# served from it by version (assoc.model(name, version)); the chosen ones,
+# retrained on all training data, are saved with their validation metrics,
+# deployed, and served to the test customers as (SELECT assoc.model(name)).
+# The registry rows of these two names are left for inspection and replaced
+# by the next run.
+#
 # Metrics, per customer u with list L (at most 10, ranked) and relevant set R,
 # then averaged over all held-out customers (an empty list scores 0):
 #   precision@10 = |L ∩ R| / 10
 #   recall@10    = |L ∩ R| / |R|
 #   NDCG@10      = sum_{rank r: L_r in R} 1/log2(r+1)  /  sum_{r=1}^{min(10,|R|)} 1/log2(r+1)
+#   MAP@10       = sum_{rank r: L_r in R} precision@r  /  min(10, |R|)
 #   hit rate@10  = [ |L ∩ R| > 0 ]
-# They are written in plain SQL below (view reco_eval.metrics); assoc.ranking_metrics
-# (models area) should give the same numbers once merged.
+# They are computed by the aggregate assoc.ranking_metrics (view reco_eval.ranked).
+# Two independent computations must agree with it, or the script fails: the
+# same definitions in plain SQL (view reco_eval.metrics_sql, all but MAP) and
+# in Python from the exported lists (all five).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DATA=${1:-../shared/data/online_retail.csv.gz}
 [ -r "$DATA" ] || { echo "cannot read $DATA" >&2; exit 1; }
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
+mkdir -p test/bench/out
 
 echo "# data: $DATA (sha256 $(sha256sum "$DATA" | cut -c1-8))"
 . test/bench/lib.sh
@@ -72,7 +84,24 @@ BEGIN
   ANALYZE reco_eval.train; ANALYZE reco_eval.ui; ANALYZE reco_eval.heldout;
 END \$\$;
 
-CREATE VIEW reco_eval.metrics AS
+-- One row per held-out customer and method: the list (an empty array when the
+-- method recommends nothing, which scores 0) and the relevant items.
+CREATE VIEW reco_eval.lists AS
+SELECT m.method, h.customer_id, h.relevant, coalesce(r.recommended, '{}') AS recommended
+FROM reco_eval.heldout h CROSS JOIN (SELECT DISTINCT method FROM reco_eval.recs) m
+LEFT JOIN (SELECT method, customer_id, array_agg(item_id ORDER BY rank) AS recommended
+           FROM reco_eval.recs WHERE rank <= 10 GROUP BY 1, 2) r USING (method, customer_id);
+
+-- The metrics: assoc.ranking_metrics over the lists.
+CREATE VIEW reco_eval.ranked AS
+SELECT method, (j->>'n')::bigint AS users, (j->>'precision')::float8 AS precision_10,
+       (j->>'recall')::float8 AS recall_10, (j->>'ndcg')::float8 AS ndcg_10,
+       (j->>'map')::float8 AS map_10, (j->>'hit_rate')::float8 AS hit_rate_10
+FROM (SELECT method, assoc.ranking_metrics(recommended, relevant, 10) AS j
+      FROM reco_eval.lists GROUP BY method) s;
+
+-- Cross-check: the same definitions in plain SQL (MAP is left to the Python check).
+CREATE VIEW reco_eval.metrics_sql AS
 WITH per AS (
   SELECT m.method, h.customer_id, cardinality(h.relevant) AS nrel,
          count(r.item_id) FILTER (WHERE r.item_id = ANY (h.relevant)) AS hits,
@@ -93,16 +122,17 @@ CREATE FUNCTION reco_eval.run_popular() RETURNS void LANGUAGE sql AS \$\$
   SELECT 'most popular', h.customer_id, p.rank, p.item_id FROM reco_eval.heldout h,
     (SELECT item_id, row_number() OVER (ORDER BY count(DISTINCT customer_id) DESC, item_id) AS rank
      FROM reco_eval.train GROUP BY item_id ORDER BY 2 LIMIT 10) p \$\$;
+-- (a customer with n seen items finds its 10 among the 10 + n most popular)
 CREATE FUNCTION reco_eval.run_popular_unseen() RETURNS void LANGUAGE sql AS \$\$
   WITH pop AS (SELECT item_id, row_number() OVER (ORDER BY count(DISTINCT customer_id) DESC, item_id) AS prank
-               FROM reco_eval.train GROUP BY item_id)
+               FROM reco_eval.train GROUP BY item_id),
+       seen AS (SELECT customer_id, count(*) AS n FROM reco_eval.ui GROUP BY customer_id)
   INSERT INTO reco_eval.recs
-  SELECT 'most popular, seen items excluded', h.customer_id,
-         row_number() OVER (PARTITION BY h.customer_id ORDER BY p.prank), p.item_id
-  FROM reco_eval.heldout h,
-       LATERAL (SELECT item_id, prank FROM pop
-                WHERE NOT EXISTS (SELECT 1 FROM reco_eval.ui u WHERE u.customer_id = h.customer_id AND u.item_id = pop.item_id)
-                ORDER BY prank LIMIT 10) p \$\$;
+  SELECT 'most popular, seen items excluded', customer_id, rank, item_id FROM (
+    SELECT h.customer_id, p.item_id, row_number() OVER (PARTITION BY h.customer_id ORDER BY p.prank) AS rank
+    FROM reco_eval.heldout h JOIN seen s USING (customer_id) JOIN pop p ON p.prank <= 10 + s.n
+    WHERE NOT EXISTS (SELECT 1 FROM reco_eval.ui u WHERE u.customer_id = h.customer_id AND u.item_id = p.item_id)) x
+  WHERE rank <= 10 \$\$;
 CREATE FUNCTION reco_eval.run_own() RETURNS void LANGUAGE sql AS \$\$
   INSERT INTO reco_eval.recs
   SELECT 'own most bought', customer_id, rank, item_id FROM (
@@ -110,18 +140,25 @@ CREATE FUNCTION reco_eval.run_own() RETURNS void LANGUAGE sql AS \$\$
            row_number() OVER (PARTITION BY u.customer_id ORDER BY u.invoices DESC, u.quantity DESC, u.item_id) AS rank
     FROM reco_eval.ui u JOIN reco_eval.heldout h USING (customer_id)) s
   WHERE rank <= 10 \$\$;
-CREATE FUNCTION reco_eval.run_rules(label text, model bytea, fill boolean) RETURNS void LANGUAGE sql AS \$\$
+-- The models are served from the registry (version NULL: the deployed one).
+CREATE FUNCTION reco_eval.run_rules(label text, name text, version int, fill boolean) RETURNS void LANGUAGE sql AS \$\$
   INSERT INTO reco_eval.recs
   SELECT label, c.customer_id, r.rank, r.item::bigint
   FROM reco_eval.carts c JOIN reco_eval.heldout h USING (customer_id),
-       LATERAL assoc.recommend_for_cart(model, c.cart, 10, fill => fill)
+       LATERAL assoc.recommend_for_cart((SELECT assoc.model(name, version)), c.cart, 10, fill => fill)
                WITH ORDINALITY r(item, score, confidence, lift, antecedent, rank) \$\$;
-CREATE FUNCTION reco_eval.run_als(label text, model bytea, exclude_seen boolean) RETURNS void LANGUAGE sql AS \$\$
+CREATE FUNCTION reco_eval.run_als(label text, name text, version int, exclude_seen boolean) RETURNS void LANGUAGE sql AS \$\$
   INSERT INTO reco_eval.recs
   SELECT label, h.customer_id, r.rank, r.item_id
-  FROM reco_eval.heldout h, LATERAL assoc.recommend(model, h.customer_id, 10, exclude_seen)
-                                   WITH ORDINALITY r(item_id, score, rank) \$\$;
-CREATE TABLE reco_eval.models(name text PRIMARY KEY, model bytea);
+  FROM reco_eval.heldout h,
+       LATERAL assoc.recommend((SELECT assoc.model(name, version)), h.customer_id, 10, exclude_seen)
+               WITH ORDINALITY r(item_id, score, rank) \$\$;
+-- validation metrics of every candidate saved in the registry
+CREATE TABLE reco_eval.valid(name text, version int, metrics jsonb, PRIMARY KEY (name, version));
+-- this script's registry names start afresh
+DELETE FROM assoc.model_deployments WHERE name IN ('reco_eval_rules', 'reco_eval_als');
+DELETE FROM assoc.models WHERE name IN ('reco_eval_rules', 'reco_eval_als');
+DELETE FROM assoc.model_names WHERE name IN ('reco_eval_rules', 'reco_eval_als');
 SQL
 
 # Held-out test invoices, then the validation split inside the training data.
@@ -138,29 +175,43 @@ ALS_FIXED='"factors":64,"max_iter":15,"seed":0'
 
 echo "# validation (each customer's last training invoice held out): NDCG@10"
 "${PSQL[@]}" -c "SELECT reco_eval.split('reco_eval.lines_valid')" >/dev/null
-# NDCG@10 on the current split of method LABEL, whose lists SQL writes into reco_eval.recs
-valid_ndcg() {
-  "${PSQL[@]}" -At -c "TRUNCATE reco_eval.recs" -c "$2" \
-    -c "SELECT round(ndcg_10::numeric, 4) FROM reco_eval.metrics WHERE method = '$1'" | tail -1
+# validate NAME TRAIN_SQL OPTIONS SERVE_SQL: save the model TRAIN_SQL returns
+# as the next version of registry name NAME (with OPTIONS, a JSON object),
+# serve it to the current split with SERVE_SQL (which reads the version from
+# psql variable v), keep its metrics in reco_eval.valid; print "version NDCG@10".
+validate() {
+  "${PSQL[@]}" -At -v name="$1" -v opts="$3" <<SQL | tail -1
+SELECT assoc.save_model(:'name', ($2), options => :'opts'::jsonb,
+                        source => 'validation split', comment => 'validation candidate') AS v \\gset
+TRUNCATE reco_eval.recs;
+\\o /dev/null
+SELECT $4;
+\\o
+INSERT INTO reco_eval.valid
+SELECT :'name', :v, assoc.ranking_metrics(recommended, relevant, 10) FROM reco_eval.lists;
+SELECT :v || ' ' || round((metrics->>'ndcg')::numeric, 4) FROM reco_eval.valid WHERE name = :'name' AND version = :v;
+SQL
 }
 best_rules= ; best_rules_ndcg=-1
 for g in $RULES_GRID; do
   s=${g%:*}; c=${g#*:}
-  ndcg=$(valid_ndcg rules "SELECT reco_eval.run_rules('rules',
-    assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c), false)")
-  echo "rules min_support=$s min_confidence=$c: $ndcg"
-  if awk "BEGIN{exit !($ndcg > $best_rules_ndcg)}"; then best_rules=$g; best_rules_ndcg=$ndcg; fi
+  read -r v ndcg < <(validate reco_eval_rules \
+    "SELECT assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c)" \
+    "{\"min_support\": $s, \"min_confidence\": $c}" "reco_eval.run_rules('rules', 'reco_eval_rules', :v, false)")
+  echo "rules min_support=$s min_confidence=$c (reco_eval_rules version $v): $ndcg"
+  if awk "BEGIN{exit !($ndcg > $best_rules_ndcg)}"; then best_rules=$g; best_rules_ndcg=$ndcg; best_rules_v=$v; fi
 done
 best_als= ; best_als_ndcg=-1
 for g in $ALS_GRID; do
   opts="{${ALS_FIXED},${g:1}"
-  ndcg=$(valid_ndcg als "SELECT reco_eval.run_als('als',
-    (SELECT assoc.train_als(customer_id, item_id, invoices, '$opts') FROM reco_eval.ui), false)")
-  echo "als $opts: $ndcg"
-  if awk "BEGIN{exit !($ndcg > $best_als_ndcg)}"; then best_als=$opts; best_als_ndcg=$ndcg; fi
+  read -r v ndcg < <(validate reco_eval_als \
+    "SELECT assoc.train_als(customer_id, item_id, invoices, '$opts') FROM reco_eval.ui" \
+    "$opts" "reco_eval.run_als('als', 'reco_eval_als', :v, false)")
+  echo "als $opts (reco_eval_als version $v): $ndcg"
+  if awk "BEGIN{exit !($ndcg > $best_als_ndcg)}"; then best_als=$opts; best_als_ndcg=$ndcg; best_als_v=$v; fi
 done
 s=${best_rules%:*}; c=${best_rules#*:}
-echo "# chosen: rules min_support=$s min_confidence=$c; als $best_als"
+echo "# chosen: rules min_support=$s min_confidence=$c (version $best_rules_v); als $best_als (version $best_als_v)"
 
 echo "# test (each customer's last invoice held out)"
 "${PSQL[@]}" <<SQL
@@ -172,41 +223,68 @@ SELECT count(*) AS customers_held_out, round(avg(cardinality(relevant)), 1) AS m
        (SELECT count(DISTINCT invoice_no) FROM reco_eval.train) AS training_invoices,
        (SELECT count(*) FROM reco_eval.ui) AS customer_items
 FROM reco_eval.heldout;
-INSERT INTO reco_eval.models VALUES
-  ('rules', assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c)),
-  ('als', (SELECT assoc.train_als(customer_id, item_id, invoices, '$best_als') FROM reco_eval.ui));
-SELECT name, (assoc.model_info(model)->'info') - 'loss_history'::text AS info FROM reco_eval.models ORDER BY name;
+-- the chosen candidates, retrained on all training data, saved with their
+-- validation metrics and deployed
+\o /dev/null
+SELECT assoc.save_model('reco_eval_rules', assoc.train_rules('SELECT invoice_no, item_id FROM reco_eval.train', $s, $c),
+         source => 'SELECT invoice_no, item_id FROM reco_eval.train',
+         options => '{"min_support": $s, "min_confidence": $c}',
+         metrics => (SELECT jsonb_build_object('validation_split', metrics) FROM reco_eval.valid
+                     WHERE name = 'reco_eval_rules' AND version = $best_rules_v),
+         deploy => true, comment => 'chosen on the validation split');
+SELECT assoc.save_model('reco_eval_als',
+         (SELECT assoc.train_als(customer_id, item_id, invoices, '$best_als') FROM reco_eval.ui),
+         source => 'SELECT customer_id, item_id, invoices FROM reco_eval.ui',
+         metrics => (SELECT jsonb_build_object('validation_split', metrics) FROM reco_eval.valid
+                     WHERE name = 'reco_eval_als' AND version = $best_als_v),
+         deploy => true, comment => 'chosen on the validation split');
+\o
+SELECT name, version, deployed, options, round((metrics->'validation_split'->>'ndcg')::numeric, 4) AS valid_ndcg,
+       coalesce(comment, '') AS comment
+FROM assoc.models WHERE name IN ('reco_eval_rules', 'reco_eval_als') ORDER BY name, version;
+SELECT name, (assoc.model_info(assoc.model(name))->'info') - 'loss_history'::text AS info
+FROM (VALUES ('reco_eval_als'), ('reco_eval_rules')) v(name);
 \o /dev/null
 SELECT reco_eval.run_popular();
 SELECT reco_eval.run_popular_unseen();
 SELECT reco_eval.run_own();
-SELECT reco_eval.run_rules('rules (cart = previous invoice)', (SELECT model FROM reco_eval.models WHERE name = 'rules'), false);
-SELECT reco_eval.run_rules('rules + fill (popular via {} => item)', (SELECT model FROM reco_eval.models WHERE name = 'rules'), true);
-SELECT reco_eval.run_als('ALS', (SELECT model FROM reco_eval.models WHERE name = 'als'), false);
-SELECT reco_eval.run_als('ALS, seen items excluded', (SELECT model FROM reco_eval.models WHERE name = 'als'), true);
+SELECT reco_eval.run_rules('rules (cart = previous invoice)', 'reco_eval_rules', NULL, false);
+SELECT reco_eval.run_rules('rules + fill (popular via {} => item)', 'reco_eval_rules', NULL, true);
+SELECT reco_eval.run_als('ALS', 'reco_eval_als', NULL, false);
+SELECT reco_eval.run_als('ALS, seen items excluded', 'reco_eval_als', NULL, true);
 \o
 \pset format aligned
 SELECT method, users, round(precision_10::numeric, 4) AS "precision@10", round(recall_10::numeric, 4) AS "recall@10",
-       round(ndcg_10::numeric, 4) AS "NDCG@10", round(hit_rate_10::numeric, 4) AS "hit rate@10"
-FROM reco_eval.metrics ORDER BY ndcg_10 DESC;
+       round(ndcg_10::numeric, 4) AS "NDCG@10", round(map_10::numeric, 4) AS "MAP@10",
+       round(hit_rate_10::numeric, 4) AS "hit rate@10"
+FROM reco_eval.ranked ORDER BY ndcg_10 DESC;
 -- NDCG@10 margins of each model against each baseline (ratio, difference)
 SELECT m.method AS model, b.method AS baseline,
        round((m.ndcg_10 / b.ndcg_10)::numeric, 2) AS ratio, round((m.ndcg_10 - b.ndcg_10)::numeric, 4) AS difference
-FROM reco_eval.metrics m, reco_eval.metrics b
+FROM reco_eval.ranked m, reco_eval.ranked b
 WHERE (m.method LIKE 'rules%' OR m.method LIKE 'ALS%') AND b.method NOT LIKE 'rules%' AND b.method NOT LIKE 'ALS%'
 ORDER BY m.method, b.method;
 SQL
 
-# Cross-check of the SQL metrics by a second computation in Python from the same lists.
-psql -X -At -F '|' -c "
-  SELECT m.method, h.customer_id, array_to_string(h.relevant, ','),
-         coalesce((SELECT string_agg(item_id::text, ',' ORDER BY rank) FROM reco_eval.recs r
-                   WHERE r.method = m.method AND r.customer_id = h.customer_id AND r.rank <= 10), '')
-  FROM reco_eval.heldout h, (SELECT DISTINCT method FROM reco_eval.recs) m" > test/bench/out/eval_lists.txt
-psql -X -At -F '|' -c "SELECT method, precision_10, recall_10, ndcg_10, hit_rate_10 FROM reco_eval.metrics" \
+# First cross-check: the plain-SQL metrics must equal assoc.ranking_metrics'.
+"${PSQL[@]}" -At <<'SQL' | tee test/bench/out/eval_sql_check.txt
+SELECT '# plain SQL vs assoc.ranking_metrics: largest difference ' || to_char(d, '9.9EEEE') ||
+       CASE WHEN d < 1e-12 AND n = (SELECT count(*) FROM reco_eval.ranked) THEN ' ok' ELSE ' MISMATCH' END
+FROM (SELECT max(greatest(abs(a.precision_10 - b.precision_10), abs(a.recall_10 - b.recall_10),
+                          abs(a.ndcg_10 - b.ndcg_10), abs(a.hit_rate_10 - b.hit_rate_10),
+                          abs(a.users - b.users))) AS d, count(*) AS n
+      FROM reco_eval.ranked a JOIN reco_eval.metrics_sql b USING (method)) s;
+SQL
+grep -q ' ok$' test/bench/out/eval_sql_check.txt || { echo "plain SQL and assoc.ranking_metrics disagree" >&2; exit 1; }
+
+# Second cross-check: the five metrics computed in Python from the same lists.
+psql -X -At -F '|' -c "SELECT method, customer_id, array_to_string(relevant, ','), array_to_string(recommended, ',')
+                       FROM reco_eval.lists" > test/bench/out/eval_lists.txt
+psql -X -At -F '|' -c "SELECT method, precision_10, recall_10, ndcg_10, map_10, hit_rate_10 FROM reco_eval.ranked" \
   > test/bench/out/eval_metrics.txt
 python3 - <<'PY'
 import math
+import sys
 acc = {}
 for line in open('test/bench/out/eval_lists.txt'):
     method, _, rel, rec = line.rstrip('\n').split('|')
@@ -214,13 +292,20 @@ for line in open('test/bench/out/eval_lists.txt'):
     rec = [x for x in rec.split(',') if x][:10]
     hits = [i for i, x in enumerate(rec) if x in rel]
     ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(rel))))
-    a = acc.setdefault(method, [0, 0, 0, 0, 0])
-    a[0] += len(hits) / 10; a[1] += len(hits) / len(rel)
-    a[2] += sum(1 / math.log2(i + 2) for i in hits) / ideal; a[3] += 1 if hits else 0; a[4] += 1
+    ap = sum((j + 1) / (i + 1) for j, i in enumerate(hits)) / min(10, len(rel))
+    a = acc.setdefault(method, [0, 0, 0, 0, 0, 0])
+    a[0] += len(hits) / 10
+    a[1] += len(hits) / len(rel)
+    a[2] += sum(1 / math.log2(i + 2) for i in hits) / ideal
+    a[3] += ap
+    a[4] += 1 if hits else 0
+    a[5] += 1
 worst = 0
 for line in open('test/bench/out/eval_metrics.txt'):
     method, *vals = line.rstrip('\n').split('|')
     a = acc[method]
-    worst = max(worst, max(abs(float(v) - x / a[4]) for v, x in zip(vals, a[:4])))
-print(f"# metrics cross-checked in Python: largest difference {worst:.1e}", "ok" if worst < 1e-9 else "MISMATCH")
+    worst = max(worst, max(abs(float(v) - x / a[5]) for v, x in zip(vals, a[:5])))
+ok = worst < 1e-12
+print(f"# Python vs assoc.ranking_metrics: largest difference {worst:.1e}", "ok" if ok else "MISMATCH")
+sys.exit(0 if ok else 1)
 PY

@@ -64,4 +64,4 @@ COMMENT ON FUNCTION assoc.logistic_coefficients(bytea) IS
 CREATE FUNCTION assoc.predict(model bytea, features float8[]) RETURNS float8
 	AS 'MODULE_PATHNAME', 'predict' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION assoc.predict(bytea, float8[]) IS
-	'scores features with a model of any kind that can be scored (for a classifier: the probability of the positive class); the model is decoded once per call site';
+	'scores features with a model of any kind that can be scored (for a classifier: the probability of the positive class); the decoded model is kept per backend when it comes from a table, per call site otherwise';

@@ -211,23 +211,30 @@ END $$;
 COMMENT ON FUNCTION assoc.model_missing(text, integer) IS
 	'internal: raises the error of assoc.model when the name, version or deployed version does not exist';
 
--- SQL rather than PL/pgSQL: PL/pgSQL detoasts a value it assigns, while a SQL
--- function passes a TOASTed model on as its TOAST pointer, which
--- assoc.predict's cache recognises without reading the model again.  Every
--- name and operator is schema-qualified instead of pinning search_path.  (The
--- planner does not inline a body with subqueries: called per row it costs a
--- lookup per row; (SELECT assoc.model(name)) reads it once per query.)
+-- PL/pgSQL, for its plans: they are made once per backend, whereas the body
+-- of a LANGUAGE sql function that cannot be inlined (a subquery) is parsed
+-- and planned again in every statement that calls it: about 40 us a
+-- statement, as much as serving the request (docs/models.md, "Serving from
+-- the registry").  RETURN hands on the stored value as it is: a TOASTed model
+-- stays a TOAST pointer, which the model caches recognise without reading the
+-- model (only assignment to a PL/pgSQL variable would detoast it).  Every
+-- name and operator is schema-qualified instead of pinning search_path (a SET
+-- clause would cost a configuration save and restore per call).  Called per
+-- row it costs a lookup per row; (SELECT assoc.model(name)) reads it once per
+-- statement.
 CREATE FUNCTION assoc.model(name text, version integer DEFAULT NULL)
-	RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE
+	RETURNS bytea LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN $2 IS NULL
-		THEN COALESCE((SELECT m.model FROM assoc.models AS m
-					   WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed),
-					  assoc.model_missing($1, NULL))
-		ELSE COALESCE((SELECT m.model FROM assoc.models AS m
-					   WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.version OPERATOR(pg_catalog.=) $2),
-					  assoc.model_missing($1, $2))
-	END
+BEGIN
+	IF $2 IS NULL THEN
+		RETURN COALESCE((SELECT m.model FROM assoc.models AS m
+						 WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.deployed),
+						assoc.model_missing($1, NULL));
+	END IF;
+	RETURN COALESCE((SELECT m.model FROM assoc.models AS m
+					 WHERE m.name OPERATOR(pg_catalog.=) $1 AND m.version OPERATOR(pg_catalog.=) $2),
+					assoc.model_missing($1, $2));
+END
 $$;
 COMMENT ON FUNCTION assoc.model(text, integer) IS
 	'the deployed model of name (or the given version), as bytea; to score many rows write (SELECT assoc.model(name)) so it is read once';
