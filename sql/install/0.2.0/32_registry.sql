@@ -79,7 +79,10 @@ BEGIN
 		INSERT INTO assoc.model_names AS n (name) VALUES (lock_model_name.name)
 			ON CONFLICT ON CONSTRAINT model_names_pkey DO NOTHING;
 	END IF;
-	PERFORM FROM assoc.model_names AS n WHERE n.name = lock_model_name.name FOR UPDATE;
+	-- NO KEY UPDATE: saves and deploys of a name still queue behind each
+	-- other, but rows that merely reference the name (a retrain's run log)
+	-- are not blocked by a deploy in progress.
+	PERFORM FROM assoc.model_names AS n WHERE n.name = lock_model_name.name FOR NO KEY UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'model "%" does not exist', lock_model_name.name
 			USING ERRCODE = '42704', HINT = 'Save a version first with assoc.save_model.';
