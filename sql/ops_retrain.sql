@@ -8,6 +8,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
 RESET client_min_messages;
 SET extra_float_digits = 0;
+\set SHOW_CONTEXT never
 ALTER TABLE assoc.retrain_runs ALTER COLUMN run_id RESTART WITH 1;
 
 -- deterministic data: a noisy linear rule over three features

@@ -423,12 +423,14 @@ BEGIN
 		COMMIT;					-- the run log keeps the outcome even if we raise below
 	END IF;
 	IF state IS NOT NULL THEN
-		IF hint IS NULL OR hint = '' THEN
-			RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message,
-				DETAIL = coalesce(nullif(detail, ''), summary);
+		-- (no bare operator here: this body runs with the caller's search_path)
+		IF pg_catalog.length(coalesce(detail, '')) OPERATOR(pg_catalog.=) 0 THEN
+			detail := summary;
 		END IF;
-		RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message,
-			DETAIL = coalesce(nullif(detail, ''), summary), HINT = hint;
+		IF pg_catalog.length(coalesce(hint, '')) OPERATOR(pg_catalog.=) 0 THEN
+			RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message, DETAIL = detail;
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = state, MESSAGE = message, DETAIL = detail, HINT = hint;
 	END IF;
 	RAISE NOTICE '%', summary;
 END $$;
