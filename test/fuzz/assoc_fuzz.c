@@ -6,8 +6,9 @@
  * by the executor, inside an aggregate, on bytes that a worker serialised:
  * SQL cannot reach them.  This module calls them on any bytes, inside a
  * stand-in aggregate context, so that a fuzz test can check that corrupted
- * states end in a clean error and never in a crash.  It is not part of the
- * extension and is installed only where the tests run.
+ * states end in a clean error and never in a crash.  It also reseals mutated
+ * models (a correct checksum), so that mutations reach the model decoders.
+ * It is not part of the extension and is installed only where the tests run.
  */
 #include "postgres.h"
 
@@ -15,6 +16,7 @@
 #include "catalog/pg_aggregate.h"
 #include "fmgr.h"
 #include "nodes/execnodes.h"
+#include "port/pg_crc32c.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
@@ -136,4 +138,48 @@ assoc_fuzz_state(PG_FUNCTION_ARGS)
 	result = PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
 	MemoryContextDelete(agg->curaggcontext->ecxt_per_tuple_memory);
 	PG_RETURN_DATUM(result);
+}
+
+static void
+put_u32(unsigned char *p, uint32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+/*
+ * assoc_fuzz_reseal(model bytea, fix_length boolean) RETURNS bytea
+ *
+ * A copy of model with a correct CRC-32C (and, if asked, a payload length
+ * that matches its size), as include/envelope.h defines them: big-endian
+ * length at offset 20, CRC of bytes 0..27 and of the payload at 28.  Values
+ * shorter than the 32-byte header are returned as they are.
+ */
+PG_FUNCTION_INFO_V1(assoc_fuzz_reseal);
+Datum
+assoc_fuzz_reseal(PG_FUNCTION_ARGS)
+{
+	bytea	   *m = PG_GETARG_BYTEA_P_COPY(0);
+	bool		fix_length = PG_GETARG_BOOL(1);
+	unsigned char *p = (unsigned char *) VARDATA(m);
+	Size		len = VARSIZE(m) - VARHDRSZ;
+	pg_crc32c	crc;
+
+	if (len < 32)
+		PG_RETURN_BYTEA_P(m);
+	if (fix_length)
+	{
+		uint64		payload = len - 32;
+
+		put_u32(p + 20, (uint32) (payload >> 32));
+		put_u32(p + 24, (uint32) payload);
+	}
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, p, 28);
+	COMP_CRC32C(crc, p + 32, len - 32);
+	FIN_CRC32C(crc);
+	put_u32(p + 28, crc);
+	PG_RETURN_BYTEA_P(m);
 }
