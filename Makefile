@@ -21,7 +21,7 @@ REGRESS += logistic logistic_parallel metrics registry models_fuzz
 REGRESS += recommend_rules recommend_als recommend_parallel recommend_errors
 REGRESS += kmeans kmeans_sklearn kmeans_parallel kmeans_errors
 REGRESS += convnet convnet_gradcheck convnet_learn convnet_parallel convnet_errors
-REGRESS += ops_retrain ops_privileges
+REGRESS += ops_retrain ops_privileges ops_bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
 # isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
 ISOLATION = registry_cache
