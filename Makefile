@@ -60,3 +60,10 @@ debug:
 .PHONY: prove
 prove:
 	pg_prove --ext .sql test/*.sql
+
+# The regression suite on a throwaway server that runs under valgrind, with the
+# suppressions of test/valgrind/assoc.supp (slow, not in CI; REGRESS= and
+# ISOLATION= narrow it).  Needs Debian's valgrind package.
+.PHONY: valgrind
+valgrind:
+	PG_CONFIG=$(PG_CONFIG) test/valgrind/run.sh
