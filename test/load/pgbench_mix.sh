@@ -24,7 +24,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d $db -v data="$PWD/demo/data/groceries.csv" >/de
 SET client_min_messages = warning;
 CREATE EXTENSION assoc;
 CREATE TABLE groceries_raw (basket serial, line text);
-\copy groceries_raw(line) FROM :'data' WITH (FORMAT text)
+COPY groceries_raw(line) FROM :'data' WITH (FORMAT text);
 CREATE TABLE lines AS SELECT basket, item FROM groceries_raw, string_to_table(line, ',') AS item;
 CREATE TABLE item_ids AS SELECT item, row_number() OVER (ORDER BY item) AS item_id FROM (SELECT DISTINCT item FROM lines) i;
 CREATE TABLE events AS SELECT l.basket::bigint AS user_id, i.item_id, 1.0::float8 AS weight FROM lines l JOIN item_ids i USING (item);

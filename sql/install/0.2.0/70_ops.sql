@@ -470,24 +470,24 @@ GRANT INSERT, UPDATE ON assoc.model_names, assoc.models, assoc.model_deployments
 -- EXECUTE from PUBLIC and rely on the roles; then the writers are taken back.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA assoc TO assoc_reader;
 
-REVOKE EXECUTE ON FUNCTION assoc.retrain_start(text, boolean, boolean) FROM PUBLIC, assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.retrain_attempt(bigint, text, boolean) FROM PUBLIC, assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.retrain_finish(bigint, text, text, text, text) FROM PUBLIC, assoc_reader;
-REVOKE EXECUTE ON PROCEDURE assoc.retrain(text, boolean, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION assoc.lock_model_name(text, boolean) FROM assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.set_deployed(text, integer) FROM assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.save_model(text, bytea, text, jsonb, jsonb, boolean, text) FROM assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.deploy(text, integer) FROM assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.rollback(text) FROM assoc_reader;
-REVOKE EXECUTE ON FUNCTION assoc.set_training_spec(text, text, text, jsonb, float8, text, boolean) FROM assoc_reader;
-
-GRANT EXECUTE ON FUNCTION assoc.lock_model_name(text, boolean) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.set_deployed(text, integer) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.save_model(text, bytea, text, jsonb, jsonb, boolean, text) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.deploy(text, integer) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.rollback(text) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.set_training_spec(text, text, text, jsonb, float8, text, boolean) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.retrain_start(text, boolean, boolean) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.retrain_attempt(bigint, text, boolean) TO assoc_trainer;
-GRANT EXECUTE ON FUNCTION assoc.retrain_finish(bigint, text, text, text, text) TO assoc_trainer;
-GRANT EXECUTE ON PROCEDURE assoc.retrain(text, boolean, boolean) TO assoc_trainer;
+-- The routines that write: neither PUBLIC nor readers may run them; trainers may.
+DO $$
+DECLARE
+	writer text;
+BEGIN
+	FOREACH writer IN ARRAY ARRAY[
+		'FUNCTION assoc.lock_model_name(text, boolean)',
+		'FUNCTION assoc.set_deployed(text, integer)',
+		'FUNCTION assoc.save_model(text, bytea, text, jsonb, jsonb, boolean, text)',
+		'FUNCTION assoc.deploy(text, integer)',
+		'FUNCTION assoc.rollback(text)',
+		'FUNCTION assoc.set_training_spec(text, text, text, jsonb, float8, text, boolean)',
+		'FUNCTION assoc.retrain_start(text, boolean, boolean)',
+		'FUNCTION assoc.retrain_attempt(bigint, text, boolean)',
+		'FUNCTION assoc.retrain_finish(bigint, text, text, text, text)',
+		'PROCEDURE assoc.retrain(text, boolean, boolean)']
+	LOOP
+		EXECUTE format('REVOKE EXECUTE ON %s FROM PUBLIC, assoc_reader', writer);
+		EXECUTE format('GRANT EXECUTE ON %s TO assoc_trainer', writer);
+	END LOOP;
+END $$;
