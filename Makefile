@@ -22,10 +22,12 @@ REGRESS += recommend_rules recommend_als recommend_parallel recommend_errors
 REGRESS += kmeans kmeans_sklearn kmeans_parallel kmeans_errors
 REGRESS += convnet convnet_gradcheck convnet_learn convnet_parallel convnet_errors
 REGRESS += integration_retail
+REGRESS += ops_retrain ops_privileges ops_bad_input
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=plpgsql --encoding=UTF8 --no-locale
 # isolation tests: specs/<name>.spec compared with expected/<name>.out (several sessions)
 ISOLATION = registry_cache
 ISOLATION += serve_cache
+ISOLATION += ops_retrain_race
 ISOLATION_OPTS = --inputdir=. --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
@@ -64,3 +66,10 @@ debug:
 .PHONY: prove
 prove:
 	pg_prove --ext .sql test/*.sql
+
+# The regression suite on a throwaway server that runs under valgrind, with the
+# suppressions of test/valgrind/assoc.supp (slow, not in CI; REGRESS= and
+# ISOLATION= narrow it).  Needs Debian's valgrind package.
+.PHONY: valgrind
+valgrind:
+	PG_CONFIG=$(PG_CONFIG) test/valgrind/run.sh

@@ -43,4 +43,12 @@ extern void options_parse(Jsonb *opts, OptionSpec *specs, int nspecs, const char
 /* The values in *specs as a JSON object text (for ModelMeta.params_json). */
 extern char *options_to_json(const OptionSpec *specs, int nspecs);
 
+/*
+ * The options in an aggregate's serialised state (NULL for none): sent as
+ * JSON text and parsed again on receipt, so that corrupted bytes end in an
+ * error (XX001, naming the aggregate what) and are never read as jsonb.
+ */
+extern void options_send(StringInfo buf, const Jsonb *opts);
+extern Jsonb *options_receive(StringInfo buf, const char *what);
+
 #endif							/* ASSOC_OPTIONS_H */

@@ -25,4 +25,8 @@ extern void source_run(const char *query, int natts, const char *shape,
 					   const char *caller,
 					   SourceStartFn start, SourceRowFn row, void *arg);
 
+/* The errors of a source that is not one statement, or not a plain SELECT. */
+extern void source_refuse_statements(int n) pg_attribute_noreturn();
+extern void source_refuse_write(void) pg_attribute_noreturn();
+
 #endif							/* ASSOC_SOURCE_H */

@@ -35,7 +35,7 @@
 #include "serve.h"
 #include "topk.h"
 
-#define ALS_STATE_VERSION 1
+#define ALS_STATE_VERSION 2		/* 2: options as JSON text */
 #define ALS_HINT "Raise assoc.mining_mem, or train on fewer rows or factors."
 
 /* ---------- options ---------- */
@@ -243,13 +243,7 @@ train_als_serial(PG_FUNCTION_ARGS)
 	enlargeStringInfo(&buf, (int) (13 + optlen + st->n * 24));
 	pq_sendbyte(&buf, ALS_STATE_VERSION);
 	pq_sendint64(&buf, (int64) st->n);
-	if (st->options)
-	{
-		pq_sendint32(&buf, (int32) optlen);
-		pq_sendbytes(&buf, VARDATA_ANY(st->options), (int) optlen);
-	}
-	else
-		pq_sendint32(&buf, -1);
+	options_send(&buf, (const Jsonb *) st->options);
 	for (i = 0; i < st->n; i++)
 	{
 		pq_sendint64(&buf, st->user[i]);
@@ -277,7 +271,7 @@ train_als_deserial(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	AlsState   *st;
 	int64		n;
-	int32		optlen;
+	Jsonb	   *opts;
 	Size		i;
 
 	buf.data = VARDATA_ANY(raw);
@@ -289,17 +283,11 @@ train_als_deserial(PG_FUNCTION_ARGS)
 	if (pq_getmsgbyte(&buf) != ALS_STATE_VERSION)
 		state_corrupted("Unknown state version.");
 	n = pq_getmsgint64(&buf);
-	optlen = (int32) pq_getmsgint(&buf, 4);
-	if (optlen < -1 || optlen > buf.len - buf.cursor)
-		state_corrupted("The options length is out of range.");
+	opts = options_receive(&buf, "assoc.train_als");
 	st = state_new(aggcxt);
-	if (optlen >= 0)
+	if (opts != NULL)
 	{
-		bytea	   *opts = palloc(VARHDRSZ + optlen);
-
-		SET_VARSIZE(opts, VARHDRSZ + optlen);
-		pq_copymsgbytes(&buf, VARDATA(opts), optlen);
-		state_options(st, opts);
+		state_options(st, (const bytea *) opts);
 		pfree(opts);
 	}
 	if (n < 0 || (Size) n != (Size) (buf.len - buf.cursor) / 24 || (buf.len - buf.cursor) % 24 != 0)

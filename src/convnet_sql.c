@@ -38,7 +38,7 @@
 #include "options.h"
 
 #define TRAIN_CALLER "assoc.train_convnet"
-#define STATE_VERSION 1
+#define STATE_VERSION 2			/* 2: options as JSON text */
 #define CHUNK_BYTES (256 * 1024)
 #define GRADCHECK_MAX_WORK 500000	/* parameters + batch inputs of one gradient check */
 
@@ -634,13 +634,7 @@ convnet_train_serialize(PG_FUNCTION_ARGS)
 	pq_sendint32(&buf, (uint32) st->steps);
 	pq_sendint32(&buf, (uint32) st->features);
 	pq_sendint64(&buf, st->skipped);
-	if (st->options)
-	{
-		pq_sendint32(&buf, (uint32) optlen);
-		pq_sendbytes(&buf, VARDATA(st->options), (int) optlen);
-	}
-	else
-		pq_sendint32(&buf, (uint32) -1);
+	options_send(&buf, st->options);
 	pq_sendint64(&buf, st->n);
 	for (i = 0; i < st->n; i++)
 	{
@@ -678,7 +672,6 @@ convnet_train_deserialize(PG_FUNCTION_ARGS)
 	int64		skipped,
 				n,
 				i;
-	int32		optlen;
 	int			j;
 
 	(void) agg_context(fcinfo, "convnet_train_deserialize");
@@ -695,15 +688,9 @@ convnet_train_deserialize(PG_FUNCTION_ARGS)
 		(int64) steps * features > CONVNET_MAX_INPUT)
 		state_corrupted("The input shape is invalid.");
 	skipped = pq_getmsgint64(&buf);
-	optlen = (int32) pq_getmsgint(&buf, 4);
-	if (skipped < 0 || optlen < -1 || optlen > buf.len - buf.cursor)
+	if (skipped < 0)
 		state_corrupted("A size is invalid.");
-	if (optlen >= 0)
-	{
-		opts = palloc(VARHDRSZ + optlen);
-		SET_VARSIZE(opts, VARHDRSZ + optlen);
-		pq_copymsgbytes(&buf, VARDATA(opts), optlen);
-	}
+	opts = options_receive(&buf, TRAIN_CALLER);
 	n = pq_getmsgint64(&buf);
 	if (n < 0 || (steps == 0 && n > 0) ||
 		(uint64) (buf.len - buf.cursor) != (uint64) n * (1 + sizeof(double) * (uint64) steps * features))

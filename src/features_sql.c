@@ -711,14 +711,11 @@ scaler_fit_serial(PG_FUNCTION_ARGS)
 {
 	ScalerAgg  *a = (ScalerAgg *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	uint32		len = a->options ? VARSIZE(a->options) : 0;
 
 	(void) agg_context(fcinfo, "scaler_fit_serial");
 	pq_begintypsend(&buf);
 	/* the options as given, then the fit */
-	pq_sendint32(&buf, len);
-	if (len > 0)
-		pq_sendbytes(&buf, (const char *) a->options, len);
+	options_send(&buf, a->options);
 	scaler_fit_serialize(&a->fit, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -729,28 +726,12 @@ scaler_fit_deserial(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = agg_context(fcinfo, "scaler_fit_deserial");
 	StringInfoData buf;
-	Jsonb	   *options = NULL;
-	uint32		len;
+	Jsonb	   *options;
 	ScalerAgg  *a;
 	MemoryContext old;
 
 	state_buffer(fcinfo, &buf);
-	len = (uint32) pq_getmsgint(&buf, 4);
-	if (len > (uint32) (buf.len - buf.cursor) || (len > 0 && len < VARHDRSZ))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("assoc scaler state is corrupted"),
-				 errdetail("The options do not fit the size of the state.")));
-	if (len > 0)
-	{
-		options = palloc(len);
-		memcpy(options, pq_getmsgbytes(&buf, len), len);
-		if (VARSIZE(options) != len)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("assoc scaler state is corrupted"),
-					 errdetail("The options have a wrong length.")));
-	}
+	options = options_receive(&buf, "assoc.scaler_fit");
 	a = scaler_agg_new(aggcxt, options);
 	old = MemoryContextSwitchTo(aggcxt);
 	scaler_fit_deserialize(&a->fit, &a->budget, &buf);

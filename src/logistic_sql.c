@@ -31,7 +31,7 @@
 #include "logistic.h"
 #include "options.h"
 
-#define STATE_FORMAT_VERSION 1
+#define STATE_FORMAT_VERSION 2		/* 2: options as JSON text */
 /* bytes of features per chunk of rows */
 #define CHUNK_BYTES (1024 * 1024)
 
@@ -355,11 +355,11 @@ train_logistic_combine(PG_FUNCTION_ARGS)
 /*
  * train_logistic_serialize(internal) RETURNS bytea
  *
- * Format, version 1 (pq_send*, network byte order):
- *	int8	format version (1)
+ * Format, version 2 (pq_send*, network byte order):
+ *	int8	format version (2)
  *	int32	p (0 before the first row)
  *	int64	rows, rows with label true, skipped rows
- *	int32	options length (-1 for none), then the options' jsonb bytes
+ *	options	as options_send writes them (length, JSON text)
  *	rows	each: p float8 features, then int8 label (0 or 1)
  */
 PG_FUNCTION_INFO_V1(train_logistic_serialize);
@@ -389,14 +389,9 @@ train_logistic_serialize(PG_FUNCTION_ARGS)
 	pq_sendint64(&buf, st->n);
 	pq_sendint64(&buf, st->npos);
 	pq_sendint64(&buf, st->skipped);
-	if (st->options)
-	{
-		pq_sendint32(&buf, (int32) optbytes);
-		pq_sendbytes(&buf, (const char *) st->options, (int) optbytes);
-	}
-	else
-		pq_sendint32(&buf, -1);
-	/* room was made above: write without enlarging per value */
+	options_send(&buf, st->options);
+	/* make room for the rows: then write without enlarging per value */
+	enlargeStringInfo(&buf, (int) (total - optbytes));
 	for (c = 0; c < st->nchunks; c++)
 	{
 		const LogisticChunk *ch = &st->chunks[c];
@@ -440,8 +435,7 @@ train_logistic_deserialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	LogisticState *st;
 	Jsonb	   *options = NULL;
-	int32		p,
-				optlen;
+	int32		p;
 	int64		n,
 				npos,
 				skipped,
@@ -462,18 +456,9 @@ train_logistic_deserialize(PG_FUNCTION_ARGS)
 	n = pq_getmsgint64(&buf);
 	npos = pq_getmsgint64(&buf);
 	skipped = pq_getmsgint64(&buf);
-	optlen = (int32) pq_getmsgint(&buf, 4);
 	if (p < 0 || n < 0 || npos < 0 || npos > n || skipped < 0 || (p == 0 && n > 0))
 		state_corrupted("Its counts are inconsistent.");
-	if (optlen != -1)
-	{
-		if (optlen < (int32) VARHDRSZ || optlen > buf.len - buf.cursor)
-			state_corrupted("Its options do not fit.");
-		options = palloc(optlen);
-		pq_copymsgbytes(&buf, (char *) options, optlen);
-		if (VARSIZE(options) != (Size) optlen)
-			state_corrupted("Its options do not fit.");
-	}
+	options = options_receive(&buf, "assoc.train_logistic");
 	if ((uint64) n > (uint64) (buf.len - buf.cursor) / ((uint64) p * sizeof(double) + 1) ||
 		(Size) (buf.len - buf.cursor) != (Size) n * ((Size) p * sizeof(double) + 1))
 		state_corrupted("Its rows do not match its size.");

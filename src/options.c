@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -191,4 +192,71 @@ options_to_json(const OptionSpec *specs, int nspecs)
 	}
 	appendStringInfoChar(&s, '}');
 	return s.data;
+}
+
+/*
+ * Options in an aggregate's serialised state: int32 length (-1 for none),
+ * then the options as JSON text.  Text rather than the jsonb bytes, because
+ * PostgreSQL reads jsonb bytes without checking them: corrupted bytes would
+ * make options_parse read outside the value.  The text is parsed again on
+ * the receiving side, which checks it.
+ */
+void
+options_send(StringInfo buf, const Jsonb *opts)
+{
+	char	   *text;
+	int			len;
+
+	if (opts == NULL)
+	{
+		pq_sendint32(buf, (uint32) -1);
+		return;
+	}
+	text = JsonbToCString(NULL, (JsonbContainer *) &opts->root, VARSIZE(opts));
+	len = strlen(text);
+	pq_sendint32(buf, (uint32) len);
+	pq_sendbytes(buf, text, len);
+	pfree(text);
+}
+
+static void
+options_corrupted(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the aggregate state of %s is corrupted", what),
+			 errdetail("%s", detail)));
+}
+
+Jsonb *
+options_receive(StringInfo buf, const char *what)
+{
+	int32		len = (int32) pq_getmsgint(buf, 4);
+	char	   *text;
+	Datum		result = (Datum) 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (len == -1)
+		return NULL;
+	if (len < 0 || len > buf->len - buf->cursor)
+		options_corrupted(what, "Its options do not fit its size.");
+	text = palloc(len + 1);
+	pq_copymsgbytes(buf, text, len);
+	text[len] = '\0';
+	if ((int) strlen(text) != len)
+		options_corrupted(what, "Its options hold a zero byte.");
+	PG_TRY();
+	{
+		result = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+	}
+	PG_CATCH();
+	{
+		/* any parse error means the same: report it as corruption */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		options_corrupted(what, "Its options are not valid JSON.");
+	}
+	PG_END_TRY();
+	pfree(text);
+	return DatumGetJsonbP(result);
 }

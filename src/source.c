@@ -7,9 +7,13 @@
  * INTO), with the expected number of columns.  It then runs read-only, with
  * the privileges of the calling user, and every row goes straight from the
  * executor to the callback through a DestReceiver: nothing is materialised.
+ * "Read-only" includes the functions the query calls: the transaction is
+ * read-only while the query runs, so a function that writes fails with
+ * SQLSTATE 25006 instead of writing behind the check above.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "tcop/dest.h"
@@ -62,6 +66,27 @@ source_error_callback(void *arg)
 	errcontext("source query of %s", c->caller);
 }
 
+void
+source_refuse_statements(int n)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("source must be a single query"),
+			 errdetail("It holds %d statements.", n),
+			 errhint("Pass one SELECT statement.")));
+}
+
+void
+source_refuse_write(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("source query must be read-only"),
+			 errdetail("Only a plain SELECT is accepted: no INSERT, UPDATE, DELETE, "
+					   "data-modifying WITH, SELECT INTO or FOR UPDATE/SHARE."),
+			 errhint("Select the rows to analyse, e.g. SELECT order_id, product_id FROM order_lines.")));
+}
+
 /* Refuse anything but one read-only SELECT. */
 static void
 check_read_only(SPIPlanPtr plan)
@@ -70,11 +95,7 @@ check_read_only(SPIPlanPtr plan)
 	ListCell   *lc;
 
 	if (list_length(sources) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("source must be a single query"),
-				 errdetail("It holds %d statements.", list_length(sources)),
-				 errhint("Pass one SELECT statement.")));
+		source_refuse_statements(list_length(sources));
 
 	foreach(lc, sources)
 	{
@@ -87,12 +108,7 @@ check_read_only(SPIPlanPtr plan)
 
 			if (q->commandType != CMD_SELECT || q->utilityStmt != NULL ||
 				q->hasModifyingCTE || q->rowMarks != NIL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("source query must be read-only"),
-						 errdetail("Only a plain SELECT is accepted: no INSERT, UPDATE, DELETE, "
-								   "data-modifying WITH, SELECT INTO or FOR UPDATE/SHARE."),
-						 errhint("Select the rows to analyse, e.g. SELECT order_id, product_id FROM order_lines.")));
+				source_refuse_write();
 		}
 	}
 }
@@ -109,6 +125,7 @@ source_run(const char *query, int natts, const char *shape, const char *caller,
 	ErrorContextCallback errcb;
 	SourceErrorContext ctx;
 	int			rc;
+	bool		save_read_only;
 
 	ctx.caller = caller;
 	errcb.callback = source_error_callback;
@@ -148,7 +165,23 @@ source_run(const char *query, int natts, const char *shape, const char *caller,
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = true;
 	opts.dest = (DestReceiver *) &receiver;
-	rc = SPI_execute_plan_extended(plan, &opts);
+	/*
+	 * The check above sees only the top-level statement; a function called by
+	 * the query could still write.  Run it as in a read-only transaction
+	 * (temporary tables stay writable, as there), and restore the flag
+	 * whatever happens.
+	 */
+	save_read_only = XactReadOnly;
+	XactReadOnly = true;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan_extended(plan, &opts);
+	}
+	PG_FINALLY();
+	{
+		XactReadOnly = save_read_only;
+	}
+	PG_END_TRY();
 	/* a SELECT whose rows go to a DestNone receiver reports SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 		elog(ERROR, "source query failed: %s", SPI_result_code_string(rc));

@@ -49,10 +49,11 @@ CREATE TABLE assoc.training_specs (
 	holdout float8 NOT NULL DEFAULT 0.2 CHECK (holdout >= 0 AND holdout < 1),
 	metric text,
 	greater_is_better boolean NOT NULL DEFAULT true,
-	updated_at timestamptz NOT NULL DEFAULT now()
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	recorded_by name NOT NULL DEFAULT current_user
 );
 COMMENT ON TABLE assoc.training_specs IS
-	'how to retrain a model name: trainer aggregate, source query returning its arguments in order (without options), options, holdout fraction, and the metric (a key of the metrics jsonb) that decides promotion';
+	'how to retrain a model name: trainer aggregate, source query returning its arguments in order (without options), options, holdout fraction, the metric (a key of the metrics jsonb) that decides promotion and its direction, and the role that recorded the spec (assoc.retrain runs it only for callers whose rights that role has)';
 
 -- pg_dump keeps the contents of these tables (they are the user's data).
 SELECT pg_catalog.pg_extension_config_dump('assoc.model_names', '');
@@ -78,7 +79,10 @@ BEGIN
 		INSERT INTO assoc.model_names AS n (name) VALUES (lock_model_name.name)
 			ON CONFLICT ON CONSTRAINT model_names_pkey DO NOTHING;
 	END IF;
-	PERFORM FROM assoc.model_names AS n WHERE n.name = lock_model_name.name FOR UPDATE;
+	-- NO KEY UPDATE: saves and deploys of a name still queue behind each
+	-- other, but rows that merely reference the name (a retrain's run log)
+	-- are not blocked by a deploy in progress.
+	PERFORM FROM assoc.model_names AS n WHERE n.name = lock_model_name.name FOR NO KEY UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'model "%" does not exist', lock_model_name.name
 			USING ERRCODE = '42704', HINT = 'Save a version first with assoc.save_model.';
@@ -241,16 +245,16 @@ COMMENT ON FUNCTION assoc.model(text, integer) IS
 
 CREATE FUNCTION assoc.set_training_spec(name text, trainer text, source text,
 	options jsonb DEFAULT '{}', holdout float8 DEFAULT 0.2, metric text DEFAULT NULL,
-	greater_is_better boolean DEFAULT true)
+	greater_is_better boolean DEFAULT NULL)
 	RETURNS void LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	parts text[];
+	m record;
 BEGIN
-	IF trainer IS NULL OR source IS NULL OR options IS NULL OR holdout IS NULL
-	   OR greater_is_better IS NULL THEN
-		RAISE EXCEPTION 'trainer, source, options, holdout and greater_is_better must not be NULL'
+	IF trainer IS NULL OR source IS NULL OR options IS NULL OR holdout IS NULL THEN
+		RAISE EXCEPTION 'trainer, source, options and holdout must not be NULL'
 			USING ERRCODE = '22004';
 	END IF;
 	BEGIN
@@ -274,17 +278,31 @@ BEGIN
 		RAISE EXCEPTION 'holdout must be at least 0 and less than 1' USING ERRCODE = '22023',
 			DETAIL = format('It is %s.', holdout);
 	END IF;
+	-- what assoc.retrain can run: the trainer, the metric (the default of the
+	-- trainer if NULL) and its direction, which follows from the metric
+	m := assoc.retrain_metric(trainer, metric);
+	IF greater_is_better IS NOT NULL AND greater_is_better <> m.greater_is_better THEN
+		RAISE EXCEPTION 'metric "%" is better when %', m.metric,
+			CASE WHEN m.greater_is_better THEN 'greater' ELSE 'lower' END
+			USING ERRCODE = '22023', HINT = 'Leave greater_is_better out: it follows from the metric.';
+	END IF;
+	IF trainer = 'assoc.train_rules' AND NOT (options ? 'min_support' AND options ? 'min_confidence') THEN
+		RAISE EXCEPTION 'options of assoc.train_rules must give min_support and min_confidence'
+			USING ERRCODE = '22023',
+				  HINT = 'For example {"min_support": 0.01, "min_confidence": 0.2}; max_len and min_lift are optional.';
+	END IF;
 	PERFORM assoc.lock_model_name(set_training_spec.name, true);
 	INSERT INTO assoc.training_specs AS t
-		(name, trainer, source, options, holdout, metric, greater_is_better)
-	VALUES (set_training_spec.name, trainer, source, options, holdout, metric, greater_is_better)
+		(name, trainer, source, options, holdout, metric, greater_is_better, recorded_by)
+	VALUES (set_training_spec.name, trainer, source, options, holdout, m.metric, m.greater_is_better, current_user)
 	ON CONFLICT ON CONSTRAINT training_specs_pkey DO UPDATE
 		SET trainer = excluded.trainer, source = excluded.source, options = excluded.options,
 			holdout = excluded.holdout, metric = excluded.metric,
-			greater_is_better = excluded.greater_is_better, updated_at = now();
+			greater_is_better = excluded.greater_is_better, updated_at = now(),
+			recorded_by = excluded.recorded_by;
 END $$;
 COMMENT ON FUNCTION assoc.set_training_spec(text, text, text, jsonb, float8, text, boolean) IS
-	'records (or replaces) how to retrain name: trainer aggregate (schema-qualified), source query returning its arguments in order, options, holdout fraction, promotion metric and its direction; the query is stored, not run';
+	'records (or replaces) how assoc.retrain retrains name: trainer (assoc.train_logistic, train_convnet, train_als, train_rules or train_kmeans), source query returning its arguments in order, options, holdout fraction, promotion metric (default: auc, ndcg or inertia) whose direction greater_is_better follows from it; the query is stored, not run';
 
 -- Writing functions are for trainers and administrators, not every role.
 REVOKE EXECUTE ON FUNCTION assoc.lock_model_name(text, boolean) FROM PUBLIC;
