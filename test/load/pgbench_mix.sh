@@ -75,7 +75,8 @@ CALL assoc.retrain('load_lr', force => true);
 \elif :m = 2
 CALL assoc.retrain('load_rules');
 \else
-SELECT assoc.rollback('load_lr');
+CALL assoc.retrain('load_als', force => true);
+SELECT assoc.rollback('load_als');
 \endif
 SQL
 
@@ -89,13 +90,13 @@ rss() {
 }
 
 echo "load: ${secs} s, $clients serving clients + 1 operations client; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-PGAPPNAME=pgbench_serving pgbench -n -d $db -c "$clients" -j 2 -T "$secs" -P $(( secs / 6 > 0 ? secs / 6 : 1 )) \
+PGAPPNAME=pgbench_serving pgbench -n -c "$clients" -j 2 -T "$secs" -P $(( secs / 6 > 0 ? secs / 6 : 1 )) \
 	--max-tries=3 -r -l --log-prefix="$out/serve" \
-	-f "$out/recommend.sql@4" -f "$out/cart.sql@4" -f "$out/predict.sql@4" -f "$out/mining.sql@1" \
+	-f "$out/recommend.sql@4" -f "$out/cart.sql@4" -f "$out/predict.sql@4" -f "$out/mining.sql@1" $db \
 	>"$out/serving.txt" 2>&1 &
 serve=$!
-PGAPPNAME=pgbench_ops pgbench -n -d $db -c 1 -j 1 -T "$secs" --max-tries=3 -r -l --log-prefix="$out/ops" \
-	-f "$out/retrain.sql" >"$out/ops.txt" 2>&1 &
+PGAPPNAME=pgbench_ops pgbench -n -c 1 -j 1 -T "$secs" --max-tries=3 -r -l --log-prefix="$out/ops" \
+	-f "$out/retrain.sql" $db >"$out/ops.txt" 2>&1 &
 ops=$!
 sleep $(( secs / 10 > 2 ? secs / 10 : 2 ))
 rss | sort > "$out/rss_start.txt"
@@ -120,7 +121,7 @@ def pct(v, p):
 for prefix, names in (("serve", ["recommend (ALS)", "recommend_for_cart", "predict", "mining (400 baskets)"]),
                       ("ops", ["retrain / rollback"])):
     lat = {}
-    for f in glob.glob(f"{out}/{prefix}.*"):
+    for f in glob.glob(f"{out}/{prefix}.[0-9]*"):
         for line in open(f):
             c = line.split()
             if len(c) >= 6 and c[2] != "failed" and c[2] != "skipped":
