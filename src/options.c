@@ -6,6 +6,7 @@
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -173,7 +174,13 @@ options_to_json(const OptionSpec *specs, int nspecs)
 					if (isnan(d) || isinf(d))
 						appendStringInfoString(&s, "null");
 					else
-						appendStringInfo(&s, "%.17g", d);
+					{
+						char		buf[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+						/* the shortest text that reads back as d: 0.9, not 0.90000000000000002 */
+						double_to_shortest_decimal_buf(d, buf);
+						appendStringInfoString(&s, buf);
+					}
 					break;
 				}
 			case OPTION_BOOL:
