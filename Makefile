@@ -69,7 +69,7 @@ prove:
 
 # The regression suite on a throwaway server that runs under valgrind, with the
 # suppressions of test/valgrind/assoc.supp (slow, not in CI; REGRESS= and
-# ISOLATION= narrow it).  Needs Debian's valgrind package.
+# ISOLATION= narrow it).  Installs Debian's valgrind package when missing.
 .PHONY: valgrind
 valgrind:
 	PG_CONFIG=$(PG_CONFIG) test/valgrind/run.sh

@@ -10,6 +10,9 @@ pkgs=(make gcc postgresql-15 postgresql-server-dev-15 libopenblas-dev libopenbla
 if [ "${1:-}" = bench ]; then
   pkgs+=(weka hyperfine)
 fi
+if [ "${1:-}" = valgrind ]; then
+  pkgs+=(valgrind)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

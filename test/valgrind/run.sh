@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.."
 PG_CONFIG=${PG_CONFIG:-pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 port=${VALGRIND_PORT:-5599}
-command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 2; }
+command -v valgrind >/dev/null || scripts/install-deps.sh valgrind
 
 work=$(mktemp -d /tmp/assoc-valgrind.XXXXXX)
 chmod 755 "$work"
