@@ -32,6 +32,15 @@ extern void *budget_alloc0(MemBudget *b, Size size);
 extern void *budget_realloc(MemBudget *b, void *ptr, Size oldsize, Size newsize);
 extern void budget_free(MemBudget *b, void *ptr, Size size);
 
+/*
+ * A large block for bulk data that is written once and then read many times
+ * (training rows): like budget_alloc, but nothing is charged (the caller
+ * charges what it hands out, see budget.c) and the kernel is asked to back
+ * it with transparent huge pages, which saves one page fault per 4 kB when
+ * the block is first written.  Freed with pfree or with its context.
+ */
+extern void *budget_alloc_bulk(MemBudget *b, Size size);
+
 /* n * size, with an ERROR on overflow. */
 extern Size budget_mul(Size n, Size size);
 

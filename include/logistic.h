@@ -24,12 +24,18 @@
 #include "budget.h"
 #include "envelope.h"
 
-/* Training rows are kept in chunks of contiguous rows (row-major). */
+/*
+ * Training rows are kept in chunks of contiguous rows (row-major).  A chunk
+ * that will not grow any more may carry the moments of its columns, taken
+ * while its rows were still in the cache (logistic_chunk_moments), so that
+ * standardisation needs no pass over all the rows.
+ */
 typedef struct LogisticChunk
 {
 	int			nrows;			/* rows filled */
 	double	   *x;				/* nrows x p features */
 	double	   *y;				/* nrows labels, 0 or 1 */
+	double	   *moments;		/* NULL, or mean[p] then m2[p] of the nrows rows */
 } LogisticChunk;
 
 typedef struct LogisticData
@@ -97,6 +103,12 @@ typedef struct LogisticReport
  */
 extern void logistic_fit(const LogisticData *d, const LogisticParams *params,
 						 MemBudget *budget, LogisticModel *m, LogisticReport *rep);
+
+/*
+ * Column means of the m rows of x (m >= 1, p columns, row-major) into mean[p]
+ * and the sums of squared deviations from them into m2[p] (two passes).
+ */
+extern void logistic_chunk_moments(const double *x, int m, int p, double *mean, double *m2);
 
 /* Fill m->raw_intercept and m->raw_coef (allocated) from the fitted form. */
 extern void logistic_derive_raw(LogisticModel *m);

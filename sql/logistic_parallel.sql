@@ -1,6 +1,8 @@
--- assoc.train_logistic in a parallel plan (partial states serialised,
--- deserialised and combined) gives the model of the serial plan; the final
--- function can run many times on one state (a window with a growing frame).
+-- assoc.train_logistic in a parallel plan (parallel workers scan the rows, a
+-- Gather brings them to the leader, which aggregates them: the aggregate has no
+-- partial stage) gives the model of the serial plan, and the planner keeps a
+-- plain scan serial; the final function can run many times on one state (a
+-- window with a growing frame).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
 RESET client_min_messages;
@@ -17,6 +19,13 @@ ANALYZE lr_par;
 
 SET max_parallel_workers_per_gather = 0;
 SELECT assoc.train_logistic(features, label, '{"l2": 0.5}') AS serial FROM lr_par \gset
+
+-- with the default settings, a plain scan is not split among workers (a
+-- Gather would move every row, and there is no partial aggregate to run)
+RESET max_parallel_workers_per_gather;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF) SELECT assoc.train_logistic(features, label, '{"l2": 0.5}') FROM lr_par;
+RESET min_parallel_table_scan_size;
 
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;

@@ -4,6 +4,8 @@
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
+
 #include "utils/memutils.h"
 
 #include "assoc.h"
@@ -50,6 +52,35 @@ budget_alloc(MemBudget *b, Size size)
 {
 	budget_charge(b, size);
 	return MemoryContextAllocExtended(b->cxt, size, MCXT_ALLOC_HUGE);
+}
+
+/*
+ * The block comes from the context (so an error or the end of the query
+ * frees it); only the part aligned to 2 MB is advised.  The advice is a
+ * hint: where transparent huge pages are off ("never") or the platform
+ * lacks MADV_HUGEPAGE, nothing changes, and a failed madvise is ignored.
+ * The caller charges the budget for the parts it uses, so the untouched
+ * tail of a block (never faulted in) is not counted; a block costs at most
+ * one huge page more than what is charged.
+ */
+#define HUGE_PAGE_BYTES ((Size) 2 * 1024 * 1024)
+
+void *
+budget_alloc_bulk(MemBudget *b, Size size)
+{
+	char	   *p = MemoryContextAllocExtended(b->cxt, size, MCXT_ALLOC_HUGE);
+
+#ifdef MADV_HUGEPAGE
+	if (size >= 2 * HUGE_PAGE_BYTES)
+	{
+		uintptr_t	start = TYPEALIGN(HUGE_PAGE_BYTES, (uintptr_t) p);
+		uintptr_t	end = TYPEALIGN_DOWN(HUGE_PAGE_BYTES, (uintptr_t) p + size);
+
+		if (end > start)
+			(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+	}
+#endif
+	return p;
 }
 
 void *
