@@ -1096,9 +1096,25 @@ logistic_score(const void *decoded, const double *x, int n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model expects %d features, not %d", m->p, n),
 				 errhint("Pass the features in the order and number used for training.")));
-	/* centred form: no cancellation between a large intercept and x */
-	for (j = 0; j < n; j++)
-		z += m->raw_coef[j] * (x[j] - m->mean[j]);
+	/*
+	 * Centred form: no cancellation between a large intercept and x.  Four
+	 * partial sums, so that the additions do not wait on each other (the
+	 * order is fixed: the same row always gets the same score).
+	 */
+	{
+		double		acc[4] = {0, 0, 0, 0};
+
+		for (j = 0; j + 4 <= n; j += 4)
+		{
+			acc[0] += m->raw_coef[j] * (x[j] - m->mean[j]);
+			acc[1] += m->raw_coef[j + 1] * (x[j + 1] - m->mean[j + 1]);
+			acc[2] += m->raw_coef[j + 2] * (x[j + 2] - m->mean[j + 2]);
+			acc[3] += m->raw_coef[j + 3] * (x[j + 3] - m->mean[j + 3]);
+		}
+		for (; j < n; j++)
+			acc[0] += m->raw_coef[j] * (x[j] - m->mean[j]);
+		z += (acc[0] + acc[1]) + (acc[2] + acc[3]);
+	}
 	if (isnan(z))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

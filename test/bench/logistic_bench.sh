@@ -10,7 +10,8 @@
 # logistic_data.py); the script checks that both sides hold the same numbers.
 # The table assoc_bench_lr is kept for the next run (drop it to regenerate).
 # The two sides run alternately, round after round (the machine is shared and
-# its load drifts); times are medians of the rounds: the SQL side as psql's
+# its load drifts); each measurement is a pair of back-to-back runs; times
+# are medians and minimums of all the runs (see below): the SQL side as psql's
 # \timing reports a statement (server work and result transfer), the Python
 # side fit/predict calls only (data already in memory).  Training in the
 # database includes reading the table and the feature arrays; scikit-learn's
@@ -58,34 +59,49 @@ if [ "$py_x $py_y" != "$sql_sum" ]; then
 	echo "the data differ: SQL $sql_sum, numpy $py_x $py_y" >&2
 	exit 1
 fi
-# one scikit-learn measurement: prints its seconds
+# Each measurement is two runs of the same command back to back, on both
+# sides; the tables give the median and the minimum of all the runs.  This
+# machine is a Firecracker VM with free page reporting (memory a process frees
+# goes back to the host, and the next program to touch it pays host page
+# faults) on shared cores: both sides' times are bimodal (seen in one run:
+# scikit-learn's two-thread fit 0.53-0.60 s or 1.06-1.16 s, four fits in a
+# row; training 0.41 s, or 0.63-0.91 s, mostly right after a fit).  The
+# minimum shows what each side does undisturbed; the median, what one gets.
+# one scikit-learn measurement: prints the seconds of its two runs
 py() {
-	local answer
+	local a b
 	echo "$*" >&"${PY[1]}"
-	read -r answer <&"${PY[0]}"
-	echo "$answer" | awk '{print $2}'
+	read -r a <&"${PY[0]}"
+	echo "$*" >&"${PY[1]}"
+	read -r b <&"${PY[0]}"
+	echo "$(echo "$a" | awk '{print $2}') $(echo "$b" | awk '{print $2}')"
 }
-# one SQL measurement: prints the seconds of the statement
+# one SQL measurement: prints the seconds of its two runs
 sql1() {
-	"${PSQL[@]}" -c "SET assoc.mining_mem = '$MEM'" -c "$1" -c '\timing on' -c "$2" |
-		awk '/^Time:/ {t = $2} END {printf "%.3f\n", t / 1000}'
+	"${PSQL[@]}" -c "SET assoc.mining_mem = '$MEM'" -c "$1" -c '\timing on' -c "$2" -c "$2" |
+		awk '/^Time:/ {t[++n] = $2} END {printf "%.3f %.3f\n", t[1] / 1000, t[2] / 1000}'
 }
 
 serial="SET max_parallel_workers_per_gather = 0"
 parallel="SET max_parallel_workers_per_gather = 2"
+# the settings a user has (PostgreSQL's defaults): the planner chooses
+default="RESET max_parallel_workers_per_gather"
+# a parallel plan forced: workers scan, a Gather brings the rows to the leader
+gather="SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0"
 train="SELECT length(assoc.train_logistic(f, y)) FROM assoc_bench_lr"
 "${PSQL[@]}" -c "SET assoc.mining_mem = '$MEM'" -c "$serial" -c "DROP TABLE IF EXISTS assoc_bench_model" \
 	-c "CREATE TABLE assoc_bench_model AS SELECT assoc.train_logistic(f, y) AS model FROM assoc_bench_lr"
 score="SELECT count(assoc.predict((SELECT model FROM assoc_bench_model), f)) FROM assoc_bench_lr"
 floor="SELECT count(f[$P]) FROM assoc_bench_lr"
 
-# R rounds; in each, every measurement once, the two sides alternating
-echo "$R rounds of: scikit-learn lbfgs (all threads, one thread), assoc serial and parallel, scoring ..." >&2
+# R rounds; in each, every measurement (a pair of runs) once, the two sides alternating
+echo "$R rounds of: scikit-learn lbfgs (all threads, one thread), assoc serial, default and forced-parallel plans, scoring ..." >&2
 for ((r = 0; r < R; r++)); do
 	echo "sk_lbfgs $(py lbfgs)"
 	echo "train $(sql1 "$serial" "$train")"
 	echo "sk_lbfgs1 $(py lbfgs1)"
-	echo "train_par $(sql1 "$parallel" "$train")"
+	echo "train_default $(sql1 "$default" "$train")"
+	echo "train_par $(sql1 "$gather" "$train")"
 	echo "sk_predict $(py predict)"
 	echo "floor $(sql1 "$serial" "$floor")"
 	echo "score $(sql1 "$serial" "$score")"
@@ -98,7 +114,10 @@ echo "train_lbfgs $(sql1 "$serial" "SELECT length(assoc.train_logistic(f, y, '{\
 py coef "$OUT/coef.json" > /dev/null
 exec {PY[1]}>&-
 wait "$PY_PID" 2>/dev/null || true
-m() { awk -v k="$1" '$1 == k {print $2}' "$OUT/runs" | median; }
+# median (m) and minimum (mn) of all the runs of a measurement
+m() { awk -v k="$1" '$1 == k {print $2; print $3}' "$OUT/runs" | median; }
+mn() { awk -v k="$1" '$1 == k {print $2; print $3}' "$OUT/runs" | sort -g | head -1; }
+default_plan=$("${PSQL[@]}" -At -c "$default" -c "EXPLAIN (COSTS OFF) $train" | sed 's/^ *//; s/-> *//' | paste -sd'|' | sed 's/|/ over /g')
 iters=$("${PSQL[@]}" -At -c "SELECT assoc.model_info(model)->'info'->>'iterations' FROM assoc_bench_model")
 
 # agreement of the coefficients (fitted, standardised scale) with scikit-learn's
@@ -117,24 +136,25 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 sk2=$(m sk_lbfgs); sk1=$(m sk_lbfgs1)
 cat <<TABLE
 
-logistic regression, $N rows x $P features (checksum $sql_sum), medians of $R interleaved rounds
+logistic regression, $N rows x $P features (checksum $sql_sum), $R interleaved rounds of run pairs
 $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); assoc Newton: $iters iterations
 max |coefficient difference| / max |coefficient|: $agree
 
-| training | seconds | vs scikit-learn lbfgs, 2 threads | vs scikit-learn lbfgs, 1 thread |
-|---|---|---|---|
-| scikit-learn lbfgs fit (StandardScaler + LogisticRegression, defaults), 2 threads | $sk2 | 1.00 | |
-| scikit-learn lbfgs fit, 1 thread | $sk1 | | 1.00 |
-| scikit-learn newton-cholesky fit, 2 threads (1 run) | $(m sk_newton) | $(ratio "$(m sk_newton)" "$sk2") | |
-| assoc.train_logistic (Newton), serial plan, incl. reading the table | $(m train) | $(ratio "$(m train)" "$sk2") | $(ratio "$(m train)" "$sk1") |
-| assoc.train_logistic (Newton), 2 parallel workers | $(m train_par) | $(ratio "$(m train_par)" "$sk2") | $(ratio "$(m train_par)" "$sk1") |
-| assoc.train_logistic, solver lbfgs to tol 1e-10, serial plan (1 run) | $(m train_lbfgs) | $(ratio "$(m train_lbfgs)" "$sk2") | $(ratio "$(m train_lbfgs)" "$sk1") |
+| training | median s | vs scikit-learn lbfgs, 2 threads | vs scikit-learn lbfgs, 1 thread | minimum s | minimum vs 2 threads |
+|---|---|---|---|---|---|
+| scikit-learn lbfgs fit (StandardScaler + LogisticRegression, defaults), 2 threads | $sk2 | 1.00 | | $(mn sk_lbfgs) | 1.00 |
+| scikit-learn lbfgs fit, 1 thread | $sk1 | | 1.00 | $(mn sk_lbfgs1) | |
+| scikit-learn newton-cholesky fit, 2 threads (1 pair) | $(m sk_newton) | $(ratio "$(m sk_newton)" "$sk2") | | $(mn sk_newton) | $(ratio "$(mn sk_newton)" "$(mn sk_lbfgs)") |
+| assoc.train_logistic (Newton), serial plan, incl. reading the table | $(m train) | $(ratio "$(m train)" "$sk2") | $(ratio "$(m train)" "$sk1") | $(mn train) | $(ratio "$(mn train)" "$(mn sk_lbfgs)") |
+| assoc.train_logistic (Newton), default settings (the planner chooses: $default_plan) | $(m train_default) | $(ratio "$(m train_default)" "$sk2") | $(ratio "$(m train_default)" "$sk1") | $(mn train_default) | $(ratio "$(mn train_default)" "$(mn sk_lbfgs)") |
+| assoc.train_logistic (Newton), parallel plan forced (2 workers scan, Gather below the aggregate) | $(m train_par) | $(ratio "$(m train_par)" "$sk2") | $(ratio "$(m train_par)" "$sk1") | $(mn train_par) | $(ratio "$(mn train_par)" "$(mn sk_lbfgs)") |
+| assoc.train_logistic, solver lbfgs to tol 1e-10, serial plan (1 pair) | $(m train_lbfgs) | $(ratio "$(m train_lbfgs)" "$sk2") | $(ratio "$(m train_lbfgs)" "$sk1") | $(mn train_lbfgs) | $(ratio "$(mn train_lbfgs)" "$(mn sk_lbfgs)") |
 
-| scoring $N rows | seconds | vs floor |
-|---|---|---|
-| floor: SELECT count(f[$P]), serial | $(m floor) | 1.00 |
-| SELECT count(assoc.predict((SELECT model ...), f)), serial | $(m score) | $(ratio "$(m score)" "$(m floor)") |
-| floor, 2 parallel workers | $(m floor_par) | 1.00 |
-| assoc.predict, 2 parallel workers | $(m score_par) | $(ratio "$(m score_par)" "$(m floor_par)") |
-| scikit-learn predict_proba (in memory, 2 threads) | $(m sk_predict) | |
+| scoring $N rows | median s | vs floor | minimum s | minimum vs floor |
+|---|---|---|---|---|
+| floor: SELECT count(f[$P]), serial | $(m floor) | 1.00 | $(mn floor) | 1.00 |
+| SELECT count(assoc.predict((SELECT model ...), f)), serial | $(m score) | $(ratio "$(m score)" "$(m floor)") | $(mn score) | $(ratio "$(mn score)" "$(mn floor)") |
+| floor, 2 parallel workers | $(m floor_par) | 1.00 | $(mn floor_par) | 1.00 |
+| assoc.predict, 2 parallel workers | $(m score_par) | $(ratio "$(m score_par)" "$(m floor_par)") | $(mn score_par) | $(ratio "$(mn score_par)" "$(mn floor_par)") |
+| scikit-learn predict_proba (in memory, 2 threads) | $(m sk_predict) | | $(mn sk_predict) | |
 TABLE
