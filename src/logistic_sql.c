@@ -410,7 +410,8 @@ train_logistic_final(PG_FUNCTION_ARGS)
 
 	/*
 	 * Newton ends with one more step from a gradient below tol, which squares
-	 * the error, so 1e-8 gives coefficients as exact as L-BFGS gets at 1e-10.
+	 * the error (or, from a kept Hessian, cuts it below tol / 1000), so 1e-8
+	 * gives coefficients as exact as L-BFGS gets at 1e-10.
 	 */
 	if (!o.specs[6].present)
 		o.prm.tol = o.prm.solver == LOGISTIC_NEWTON ? 1e-8 : 1e-10;
