@@ -1,5 +1,6 @@
--- k-means in parallel plans: partial states travel from the workers through the serial and
--- deserial functions and are combined; the model must be the one of the serial plan.
+-- k-means in parallel plans: the aggregate has no partial stage, so workers scan and a
+-- Gather brings the rows to the leader (rows arrive in another order); the model must be
+-- the one of the serial plan, and default settings keep a plain scan serial.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
 RESET client_min_messages;
@@ -24,6 +25,13 @@ UNION ALL
 SELECT 'given', assoc.train_kmeans(f, 3, '{"init": [[0, 0, 0], [20, 7, 0], [40, 14, 0]], "tol": 0}') FROM kmeans_par;
 CREATE TEMP TABLE serial_groups AS
 SELECT g, assoc.train_kmeans(f, 3, '{"seed": 1}') AS m FROM kmeans_par GROUP BY g;
+
+-- default settings: no parallel plan for a plain scan (there is no partial aggregate to
+-- run, and a Gather would move every row)
+RESET max_parallel_workers_per_gather;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF) SELECT assoc.train_kmeans(f, 6, '{"seed": 11}') FROM kmeans_par;
+RESET min_parallel_table_scan_size;
 
 -- forced parallel, the workers doing all the scanning
 SET parallel_setup_cost = 0;

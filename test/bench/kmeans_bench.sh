@@ -45,13 +45,22 @@ GIVEN=$(psql -X -At -c "SELECT jsonb_build_object('init', jsonb_agg(f ORDER BY i
 PLUSPLUS="{\"max_iter\": $ITER, \"tol\": 0}"
 
 # "wall cpu": seconds of a statement (psql's \timing) and CPU seconds of its backend
-# (user + system from /proc; leader only in a parallel plan)
+# (user + system from /proc; leader only in a parallel plan).  $1: 0 = serial plan,
+# default = PostgreSQL's default settings (the planner chooses), N = a parallel plan
+# with N workers forced (setup and tuple costs 0; train_kmeans is single-stage, so the
+# workers scan below a Gather and the leader aggregates)
 sql_time() {
+	local setting
+	case $1 in
+	0) setting="SET max_parallel_workers_per_gather = 0;" ;;
+	default) setting="RESET max_parallel_workers_per_gather;" ;;
+	*) setting="SET max_parallel_workers_per_gather = $1; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;" ;;
+	esac
 	psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | awk -v tck="$(getconf CLK_TCK)" '
 		/^cpu / { c[++n] = $2 } /^Time:/ { t = $2 }
 		END { printf "%.4f %.4f\n", t / 1000, (c[2] - c[1]) / tck }'
 SET assoc.mining_mem = '2GB';
-SET max_parallel_workers_per_gather = $1;
+$setting
 SELECT pg_backend_pid() AS pid \gset
 \setenv BACKEND :pid
 \! awk '{ print "cpu", \$14 + \$15 }' /proc/\$BACKEND/stat
@@ -85,6 +94,7 @@ for run in $(seq "$RUNS"); do
 	add_pair skX_given "$t $c"
 	add_pair assoc_one "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$(sed 's/"max_iter": [0-9]*/"max_iter": 1/' <<<"$GIVEN")')) FROM kmeans_bench_points")"
 	add_pair assoc_par_given "$(sql_time 2 "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
+	add_pair assoc_default_given "$(sql_time default "SELECT length(assoc.train_kmeans(f, $K, '$GIVEN')) FROM kmeans_bench_points")"
 	add_pair assoc_pp "$(sql_time 0 "SELECT length(assoc.train_kmeans(f, $K, '$PLUSPLUS')) FROM kmeans_bench_points")"
 	read -r t c _ _ < <($PY test/bench/kmeans_sklearn.py "$OUT/points.npy" $K k-means++ 1 $ITER "$OUT/sk_pp.csv")
 	add_pair sk1_pp "$t $c"
@@ -124,7 +134,8 @@ row "scikit-learn fit, given init, default threads ($nthreads)" skN_given
 row "scikit-learn, rows read from PostgreSQL (binary COPY) + fit" skX_given
 row "assoc.train_kmeans, given init (scan + train, 1 backend)" assoc_given sk1_given
 row "assoc.train_kmeans, given init, max_iter 1 (fixed costs)" assoc_one
-row "assoc.train_kmeans, given init, 2 parallel workers" assoc_par_given sk1_given
+row "assoc.train_kmeans, given init, default settings" assoc_default_given sk1_given
+row "assoc.train_kmeans, given init, parallel plan forced (2 workers)" assoc_par_given sk1_given
 row "scikit-learn fit, k-means++, 1 thread" sk1_pp
 row "scikit-learn fit, k-means++, default threads ($nthreads)" skN_pp
 row "assoc.train_kmeans, k-means++ (scan + train, 1 backend)" assoc_pp sk1_pp
