@@ -1,6 +1,7 @@
--- Parallel plans: assoc.train_als runs as a partial aggregate in workers
--- (serialised states, combined in the leader) and gives the same model as a
--- serial plan; the serving functions run in workers (each decodes its own copy).
+-- Parallel plans: assoc.train_als has no partial stage, so in a parallel plan
+-- workers scan and a Gather brings the rows to the leader (in another order);
+-- it gives the same model as a serial plan, and default settings keep a plain
+-- scan serial; the serving functions run in workers (each decodes its own copy).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS assoc;
 RESET client_min_messages;
@@ -11,9 +12,11 @@ SELECT (u % 400)::bigint AS user_id, ((u * 7 + (u % 400) * 13) % 300)::bigint AS
 FROM generate_series(1, 60000) u;
 ANALYZE par_rows;
 
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF)
+SELECT assoc.train_als(user_id, item_id, weight, '{"factors": 4, "max_iter": 3}') FROM par_rows;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF)
 SELECT assoc.train_als(user_id, item_id, weight, '{"factors": 4, "max_iter": 3}') FROM par_rows;

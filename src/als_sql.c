@@ -5,8 +5,10 @@
  *	  assoc.als_factors over its models.
  *
  * The aggregate collects (user, item, weight) rows in an internal state (in
- * the aggregate context, bounded by assoc.mining_mem), which parallel plans
- * serialise and combine.  The final function sorts a copy of the rows (so the
+ * the aggregate context, bounded by assoc.mining_mem).  It has no combine
+ * function: partial states would only carry the rows to the leader with more
+ * copies than a Gather below the aggregate.  The final function sorts a copy
+ * of the rows (so the
  * model does not depend on their order or on the plan), sums repeated
  * (user, item) pairs, numbers users and items in ascending id order, trains
  * (als.c) and writes the model.
@@ -18,7 +20,6 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -35,7 +36,6 @@
 #include "serve.h"
 #include "topk.h"
 
-#define ALS_STATE_VERSION 2		/* 2: options as JSON text */
 #define ALS_HINT "Raise assoc.mining_mem, or train on fewer rows or factors."
 
 /* ---------- options ---------- */
@@ -151,18 +151,6 @@ state_options(AlsState *st, const bytea *opts)
 				 errhint("Pass the options as a constant.")));
 }
 
-static void
-state_append(AlsState *dst, const AlsState *src)
-{
-	state_reserve(dst, src->n);
-	memcpy(dst->user + dst->n, src->user, sizeof(int64) * src->n);
-	memcpy(dst->item + dst->n, src->item, sizeof(int64) * src->n);
-	memcpy(dst->weight + dst->n, src->weight, sizeof(double) * src->n);
-	dst->n += src->n;
-	if (src->options)
-		state_options(dst, src->options);
-}
-
 /*
  * Transition of assoc.train_als(user_id, item_id, weight [, options]).
  * Rows with a NULL user, item or weight are skipped; weights must be finite
@@ -198,116 +186,6 @@ train_als_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-PG_FUNCTION_INFO_V1(train_als_combine);
-Datum
-train_als_combine(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = agg_context(fcinfo, "train_als_combine");
-	AlsState   *a = PG_ARGISNULL(0) ? NULL : (AlsState *) PG_GETARG_POINTER(0);
-	AlsState   *b = PG_ARGISNULL(1) ? NULL : (AlsState *) PG_GETARG_POINTER(1);
-
-	if (b == NULL)
-	{
-		if (a == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
-	}
-	if (a == NULL)
-		a = state_new(aggcxt);
-	state_append(a, b);
-	PG_RETURN_POINTER(a);
-}
-
-/*
- * Serial form: u8 version, i64 rows, i32 options length (-1: none) and
- * bytes, then per row i64 user, i64 item, f64 weight.
- */
-PG_FUNCTION_INFO_V1(train_als_serial);
-Datum
-train_als_serial(PG_FUNCTION_ARGS)
-{
-	AlsState   *st;
-	StringInfoData buf;
-	Size		optlen;
-	Size		i;
-
-	(void) agg_context(fcinfo, "train_als_serial");
-	st = (AlsState *) PG_GETARG_POINTER(0);
-	optlen = st->options ? VARSIZE_ANY_EXHDR(st->options) : 0;
-	if (st->n > (MaxAllocSize - VARHDRSZ - 64 - optlen) / 24)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("assoc.train_als state is too large to pass between parallel processes"),
-				 errhint("Set max_parallel_workers_per_gather to 0 for this query.")));
-	pq_begintypsend(&buf);
-	enlargeStringInfo(&buf, (int) (13 + optlen + st->n * 24));
-	pq_sendbyte(&buf, ALS_STATE_VERSION);
-	pq_sendint64(&buf, (int64) st->n);
-	options_send(&buf, (const Jsonb *) st->options);
-	for (i = 0; i < st->n; i++)
-	{
-		pq_sendint64(&buf, st->user[i]);
-		pq_sendint64(&buf, st->item[i]);
-		pq_sendfloat8(&buf, st->weight[i]);
-	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
-
-static void
-state_corrupted(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("assoc.train_als state is corrupted"),
-			 errdetail("%s", detail)));
-}
-
-PG_FUNCTION_INFO_V1(train_als_deserial);
-Datum
-train_als_deserial(PG_FUNCTION_ARGS)
-{
-	MemoryContext aggcxt = agg_context(fcinfo, "train_als_deserial");
-	bytea	   *raw = PG_GETARG_BYTEA_PP(0);
-	StringInfoData buf;
-	AlsState   *st;
-	int64		n;
-	Jsonb	   *opts;
-	Size		i;
-
-	buf.data = VARDATA_ANY(raw);
-	buf.len = VARSIZE_ANY_EXHDR(raw);
-	buf.maxlen = buf.len;
-	buf.cursor = 0;
-	if (buf.len < 13)
-		state_corrupted("It is shorter than its header.");
-	if (pq_getmsgbyte(&buf) != ALS_STATE_VERSION)
-		state_corrupted("Unknown state version.");
-	n = pq_getmsgint64(&buf);
-	opts = options_receive(&buf, "assoc.train_als");
-	st = state_new(aggcxt);
-	if (opts != NULL)
-	{
-		state_options(st, (const bytea *) opts);
-		pfree(opts);
-	}
-	if (n < 0 || (Size) n != (Size) (buf.len - buf.cursor) / 24 || (buf.len - buf.cursor) % 24 != 0)
-		state_corrupted("The number of rows does not match its size.");
-	state_reserve(st, (Size) n);
-	for (i = 0; i < (Size) n; i++)
-	{
-		double		w;
-
-		st->user[i] = pq_getmsgint64(&buf);
-		st->item[i] = pq_getmsgint64(&buf);
-		w = pq_getmsgfloat8(&buf);
-		if (!isfinite(w) || w < 0)
-			state_corrupted("A weight is negative or not finite.");
-		st->weight[i] = w;
-	}
-	st->n = (Size) n;
-	pq_getmsgend(&buf);
-	PG_RETURN_POINTER(st);
-}
 
 /* ---------- final: build the interaction matrix, train, write ---------- */
 

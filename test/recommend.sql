@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS assoc;
-SELECT plan(44);
+SELECT plan(45);
 
 -- API
 SELECT has_function('assoc', 'train_rules', ARRAY['text', 'double precision', 'double precision', 'integer', 'jsonb']);
@@ -35,6 +35,10 @@ SELECT is(
   (SELECT count(*)::int FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = 'assoc' AND p.proname = 'train_als_transfn' AND p.proisstrict),
   0, 'the ALS transition functions are not strict');
+SELECT is(
+  (SELECT count(*)::int FROM pg_aggregate
+   WHERE aggfnoid::regproc::text = 'assoc.train_als' AND aggcombinefn = 0 AND aggserialfn = 0 AND aggdeserialfn = 0),
+  2, 'train_als is single-stage: no combine, serial or deserial function (docs/recommend.md)');
 
 -- data and models
 CREATE TEMP TABLE shop(basket int, item text);
