@@ -870,7 +870,7 @@ warm_start(Work *wk, MemBudget *budget, double *theta)
 	sub.n = nsub;
 
 	/* chunks of the sample, no larger than the work block */
-	chunks = palloc(sizeof(LogisticChunk) * (nsub / wk->maxrows + 1));
+	chunks = palloc0(sizeof(LogisticChunk) * (nsub / wk->maxrows + 1));	/* no moments */
 	for (row = 0; row < nsub; row += wk->maxrows)
 	{
 		LogisticChunk *ch = &chunks[sub.nchunks++];
