@@ -78,6 +78,25 @@ SELECT max(abs(a.coefficient - b.coefficient) / greatest(abs(b.coefficient), 1e-
 FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w)) a
 JOIN assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE NOT w)) b USING (feature);
 
+-- the 160,000 rows fill several chunks, whose column moments are taken per chunk
+-- and merged (Chan, Golub and LeVeque): the model's means and scales against SQL's
+-- avg and stddev_pop over all the rows
+SELECT bool_and(abs(c.mean - s.mean) <= 1e-12 * greatest(abs(s.mean), 1e-3)
+				AND abs(c.scale - s.sd) <= 1e-12 * s.sd) AS moments_match_sql
+FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w)) c
+JOIN (SELECT j AS feature, avg(features[j]) AS mean, stddev_pop(features[j]) AS sd
+	  FROM lr_big, generate_series(1, 3) j GROUP BY j) s USING (feature);
+-- the training loss in the model (summed as logarithms of products of 1 + e)
+-- against the mean log loss computed in SQL from the raw coefficients
+WITH c AS (SELECT array_agg(raw_coefficient ORDER BY feature) AS b
+		   FROM assoc.logistic_coefficients((SELECT model FROM lr_big_models WHERE w))),
+z AS (SELECT b[1] + b[2] * features[1] + b[3] * features[2] + b[4] * features[3] AS z, label::int AS y
+	  FROM lr_big, c)
+SELECT abs(avg(greatest(z, 0) + ln(1 + exp(-abs(z))) - y * z)
+		   - (assoc.model_info((SELECT model FROM lr_big_models WHERE w))->>'loss')::float8)
+	   <= 1e-9 * avg(greatest(z, 0) + ln(1 + exp(-abs(z))) - y * z) AS loss_matches_sql
+FROM z;
+
 -- statement_timeout cancels training (the passes check for interrupts)
 SET statement_timeout = '20ms';
 SELECT length(assoc.train_logistic(features, label, '{"warm_start": false}')) FROM lr_big;

@@ -8,10 +8,9 @@
  * the aggregate context, bounded by assoc.mining_mem).  It has no combine
  * function: partial states would only carry the rows to the leader with more
  * copies than a Gather below the aggregate.  The final function sorts a copy
- * of the rows (so the
- * model does not depend on their order or on the plan), sums repeated
- * (user, item) pairs, numbers users and items in ascending id order, trains
- * (als.c) and writes the model.
+ * of the rows (so the model does not depend on their order or on the plan),
+ * sums repeated (user, item) pairs, numbers users and items in ascending id
+ * order, trains (als.c) and writes the model.
  */
 #include "postgres.h"
 

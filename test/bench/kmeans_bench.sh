@@ -116,30 +116,32 @@ print('%.1e' % np.max(np.abs(a - s) / np.abs(s)))")
 nthreads=$($PY -c "import os; print(len(os.sched_getaffinity(0)))")
 m() { median "${T[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-row() {	# label, case, [sklearn case for the ratio]
-	local r="" rc=""
+row() {	# label, case, [one-thread sklearn case for the ratios, [default-threads sklearn case]]
+	local r="" rc="" rn=""
 	if [ -n "${3:-}" ]; then
 		r=$(ratio "$(m "$2")" "$(m "$3")")
 		rc=$(ratio "$(m "$2_cpu")" "$(m "$3_cpu")")
 	fi
-	printf '%-60s %8s %8s %9s %9s\n' "$1" "$(m "$2")" "$(m "$2_cpu")" "$r" "$rc"
+	[ -n "${4:-}" ] && rn=$(ratio "$(m "$2")" "$(m "$4")")
+	printf '%-60s %8s %8s %9s %9s %9s\n' "$1" "$(m "$2")" "$(m "$2_cpu")" "$r" "$rc" "$rn"
 }
 printf '\nk-means, %d rows x %d features, k = %d, %d iterations; median of %d runs; %s CPUs, shared (load %s)\n' \
 	"$ROWS" "$D" "$K" "$ITER" "$RUNS" "$nthreads" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-60s %8s %8s %9s %9s\n' "case" "wall s" "CPU s" "wall/sk1" "CPU/sk1"
+printf '%-60s %8s %8s %9s %9s %9s\n' "case" "wall s" "CPU s" "wall/sk1" "CPU/sk1" "wall/skN"
 row "floor: SELECT sum(f[16]) (scan + array access)" floor
 row "scoring: sum(assoc.predict_cluster(model, f)), 1 backend" score
 row "scikit-learn fit, given init, 1 thread" sk1_given
 row "scikit-learn fit, given init, default threads ($nthreads)" skN_given
 row "scikit-learn, rows read from PostgreSQL (binary COPY) + fit" skX_given
-row "assoc.train_kmeans, given init (scan + train, 1 backend)" assoc_given sk1_given
+row "assoc.train_kmeans, given init (scan + train, 1 backend)" assoc_given sk1_given skN_given
 row "assoc.train_kmeans, given init, max_iter 1 (fixed costs)" assoc_one
-row "assoc.train_kmeans, given init, default settings" assoc_default_given sk1_given
+row "assoc.train_kmeans, given init, default settings" assoc_default_given sk1_given skN_given
 row "assoc.train_kmeans, given init, parallel plan forced (2 workers)" assoc_par_given sk1_given
 row "scikit-learn fit, k-means++, 1 thread" sk1_pp
 row "scikit-learn fit, k-means++, default threads ($nthreads)" skN_pp
-row "assoc.train_kmeans, k-means++ (scan + train, 1 backend)" assoc_pp sk1_pp
-printf '(ratios against scikit-learn on 1 thread, same init; below 1: assoc is faster.  CPU: user + system\n'
+row "assoc.train_kmeans, k-means++ (scan + train, 1 backend)" assoc_pp sk1_pp skN_pp
+printf '(ratios against scikit-learn on 1 thread (sk1) and on its default threads (skN), same init; below 1:\n'
+printf ' assoc is faster.  CPU: user + system\n'
 printf ' seconds of the process, all its threads; for assoc the backend, so the leader only when parallel;\n'
 printf ' the COPY row counts the Python process only, not psql or the server)\n'
 printf '\nsame initial centroids: iterations assoc %s, scikit-learn %s; inertia assoc %s, scikit-learn %s (relative difference %s);\n' \
